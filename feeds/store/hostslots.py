@@ -45,7 +45,7 @@ def _take(dialect: str) -> Any:
     returns (host, slot) of each slot taken; one held is left out. Built once (the times are parameters): built per
     trade, with the times as values, it cost as much as the rest of the trade (~80 a first pass of 1,000 feeds)."""
     values: dict[str, Any] = {"host": sa.bindparam("h"), "slot": sa.bindparam("s")}
-    values |= {"lease_owner": sa.bindparam("o"), "lease_until": lease_clock(datetime.min, name="until")}
+    values |= {"lease_owner": sa.bindparam("o"), "lease_until": lease_clock(name="until")}
     ins = dialect_insert(dialect, HS).values(**values)
     return ins.on_conflict_do_update(
         index_elements=[HS.c.host, HS.c.slot],

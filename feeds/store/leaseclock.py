@@ -38,20 +38,20 @@ class lease_clock(FunctionElement[datetime]):  # (lower case: an SQL function, n
     inherit_cache = True
     name = "lease_clock"
 
-    def __init__(self, now: datetime, ahead: timedelta = timedelta(0), *, name: str | None = None) -> None:
-        """`name`: the two parameters are named after it and left unbound, for a statement built once and run with
-        `clock_values(name, now, ahead)` (`now` and `ahead` are then unused)."""
-        at = sa.bindparam(None, now + ahead, type_=UTCDateTime()) if name is None else _at(name)
-        offset = sa.bindparam(None, ahead, type_=sa.Interval()) if name is None else _ahead(name)
+    def __init__(self, now: datetime | None = None, ahead: timedelta = timedelta(0), *, name: str | None = None):
+        """The time `now` (then `ahead` is bound with it), or, given `name` instead, two parameters named after it
+        and left unbound, for a statement built once and run with `clock_values(name, now, ahead)`."""
+        if name is not None:
+            at = sa.bindparam(f"{name}_at", type_=UTCDateTime())
+            offset = sa.bindparam(f"{name}_ahead", type_=sa.Interval())
+        elif now is not None:
+            at, offset = (
+                sa.bindparam(None, now + ahead, type_=UTCDateTime()),
+                sa.bindparam(None, ahead, type_=sa.Interval()),
+            )
+        else:
+            raise TypeError("lease_clock: a time, or the name of its parameters")
         super().__init__(at, offset)
-
-
-def _at(name: str) -> Any:
-    return sa.bindparam(f"{name}_at", type_=UTCDateTime())
-
-
-def _ahead(name: str) -> Any:
-    return sa.bindparam(f"{name}_ahead", type_=sa.Interval())
 
 
 def clock_values(name: str, now: datetime, ahead: timedelta = timedelta(0)) -> dict[str, Any]:

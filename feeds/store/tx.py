@@ -138,14 +138,15 @@ def lease_free(table: sa.Table, now: datetime, lease: timedelta) -> Any:
     is taken for (`LEASE_HORIZON`, or this claimer's own lease if longer): a lease taken while the clock ran ahead,
     whose holder died, would otherwise hold the row until the clock catches up with it. By the lease clock
     (`feeds.store.leaseclock`: the database's on PostgreSQL, `now` on SQLite)."""
-    until = table.c.lease_until
-    return sa.or_(until.is_(None), until < lease_clock(now), until > lease_clock(now, max(lease, LEASE_HORIZON)))
+    return _free(table.c.lease_until, lease_clock(now), lease_clock(now, max(lease, LEASE_HORIZON)))
 
 
 def lease_free_bound(table: sa.Table) -> Any:
     """`lease_free`, built once: run with `lease_free_values(now, lease)` among its statement's parameters."""
-    until, never = table.c.lease_until, datetime.min
-    now, horizon = lease_clock(never, name="free_now"), lease_clock(never, name="free_horizon")
+    return _free(table.c.lease_until, lease_clock(name="free_now"), lease_clock(name="free_horizon"))
+
+
+def _free(until: sa.Column[Any], now: lease_clock, horizon: lease_clock) -> Any:
     return sa.or_(until.is_(None), until < now, until > horizon)
 
 
