@@ -29,6 +29,11 @@ from sqlalchemy.engine import Dialect
 Processor = Callable[[Any], Any]
 
 
+def bind_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor | None:
+    """The function SQLAlchemy applies to a value of `type_` it binds on `dialect` (None: the value as it is)."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
 @dataclass(frozen=True, slots=True)
 class InsertPlan:
     sql: str
@@ -78,7 +83,7 @@ def insert_plan(
         raise ValueError(f"unexpected parameters {order} for {columns} in {table.name}")
     processors: dict[str, Processor] = {}
     for name in bound:
-        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        processor = bind_processor(table.c[name].type, dialect)
         if processor is not None:
             processors[name] = processor
     return InsertPlan(sql=compiled.string, order=order, processors=processors, named=not compiled.positional)

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-from feeds.store.bulk import Processor
+from feeds.store.bulk import Processor, bind_processor
 
 LONGEST = 512
 """Values per statement at most (a longer list is read in several): under every driver's parameter limit."""
@@ -66,7 +66,7 @@ def read_plan(dialect: Dialect, build: Build, n: int) -> ReadPlan:
     processors: dict[str, Processor] = {}
     list_processor: Processor | None = None
     for bind, name in compiled.bind_names.items():
-        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        processor = bind_processor(bind.type, dialect)
         if name.startswith("in_"):
             list_processor = processor
         elif not bind.required:  # (a constant of the statement: converted once)

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feeds.model import WatchItem
-from feeds.store.bulk import insert_ignoring_conflicts
+from feeds.store.bulk import Processor, insert_ignoring_conflicts, insert_plan
 from feeds.store.schema import items as I
 
 _TAGS_ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -96,10 +96,15 @@ NEW_COLUMNS = (
 
 
 @functools.lru_cache(maxsize=4)
-def _processors(dialect: Any) -> dict[str, Any]:
-    """The bind processor SQLAlchemy applies to each column of `NEW_COLUMNS` on `dialect` (identity if none)."""
-    found = {name: I.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in NEW_COLUMNS}
-    return {name: processor or (lambda value: value) for name, processor in found.items()}
+def _processors(dialect: Any) -> dict[str, Processor]:
+    """The bind processor SQLAlchemy applies to each column of `NEW_COLUMNS` on `dialect` (the identity if none), as
+    `feeds.store.bulk` found them for its INSERT of the same columns."""
+    found = insert_plan(dialect, I, NEW_COLUMNS, True).processors
+    return {name: found.get(name, _same) for name in NEW_COLUMNS}
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def compiled_rows(dialect: Any, n: int) -> tuple[str, tuple[int, ...]]:
