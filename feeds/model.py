@@ -5,7 +5,8 @@
 All are frozen dataclasses, pickled by their fields' values between processes (`feeds.records`); every datetime is
 timezone-aware UTC; sequences are tuples. No dicts cross module boundaries. This module imports nothing of ours but
 the standard library, `feeds.pictures` (the records of the pictures dropped with releases, which are the same) and
-`feeds.records`: it is the vocabulary, not behaviour.
+`feeds.records`: it is the vocabulary, not behaviour. What an ingest round reports about its inputs (`IngestOutcome`,
+`IngestReport`) is `feeds.ingestreport`'s.
 """
 
 from __future__ import annotations
@@ -193,87 +194,6 @@ class PublishedFeed:
     name: str | None = None
 
 
-# --- ingest outcomes ---------------------------------------------------------------------------------------
-
-IngestStatus = Literal["created", "updated", "unchanged", "rejected"]
-
-
-@pickled_by_fields
-@dataclass(frozen=True, slots=True)
-class IngestOutcome:
-    """What happened to one input (a file, a pushed body, a remote item)."""
-
-    origin: str
-    status: IngestStatus
-    release_id: str | None = None
-    slug: str | None = None
-    error: str | None = None
-    moved_to: str | None = None
-    warning: str | None = None
-    """Stored, but worth a look (a release replaced by one that looks like another release)."""
-    slug_kept: str | None = None
-    """Why the release's slug is not the `slug` this version asked for (a release keeps its slug once assigned):
-    said once per version sent, apart from `warning`, so that the push API answers it under the field `slug`."""
-    held_since: datetime | None = None
-    """When the release was withdrawn by hand, when this copy from its source left it withdrawn (which `warning`
-    says): a remote source reminds of it at most once a day (`feeds.ingest.remote_json`)."""
-
-
-@pickled_by_fields
-@dataclass(frozen=True, slots=True)
-class MatchScope:
-    """What the current matchers look for: the keyword rules by name, the releases by id. A changed item's
-    matches with these subjects are exactly what matching it again finds; its others (coverage of a release
-    that has left the related window) are kept as they are."""
-
-    rules: frozenset[str] = frozenset()
-    releases: frozenset[str] = frozenset()
-
-    def covers(self, kind: str, subject: str) -> bool:
-        if kind == "manual":  # (added by hand: no matcher makes it, so none takes it away)
-            return False
-        return subject in (self.rules if kind == "keyword" else self.releases)
-
-
-@pickled_by_fields
-@dataclass(frozen=True, slots=True)
-class IngestReport:
-    outcomes: tuple[IngestOutcome, ...] = field(default_factory=tuple)
-    waiting: int = 0
-    """Inbox files left for a later run because they were still changing (`run_ingest`'s `quiet`)."""
-    unreadable: tuple[str, ...] = ()
-    """Sources that could not be read at all (a folder missing or refused, a remote source's document failing
-    with an HTTP error or not being JSON): not rejected files (no outcome), but `feeds ingest` exits 1."""
-    why: tuple[str, ...] = ()
-    """Why, for each of `unreadable`: what a failed round reports."""
-    stuck: tuple[str, ...] = ()
-    """Files read (stored or rejected) that could not be moved out of their drop folder, one line per folder and
-    reason, saying what to do: a drop folder that does not empty fails the round, and `feeds ingest` exits 1."""
-    folders: tuple[str, ...] = ()
-    """Folders found in a folder source `run_ingest` read, whose files are therefore not read, one line each
-    saying what to do (`feeds.ingest.folder.folder_note`): a warning, not a failure; the folder stays where it is."""
-    read_in_part: tuple[str, ...] = ()
-    """Remote sources whose document lists more results than their `max_pages` pages held, one line each saying so
-    (`feeds.ingest.remote_pages`): a warning, not a failure."""
-
-    def count(self, status: IngestStatus) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
-
-    @property
-    def changed(self) -> bool:
-        return any(o.status in ("created", "updated") for o in self.outcomes)
-
-    def failure(self) -> str | None:
-        """Why the round failed (a source not read at all, a drop folder that does not empty), one line, or None.
-        Each source named once: a folder's reason names its source already, a remote source's HTTP error does not."""
-        failures = [
-            why if f"source {name!r}" in why else f"could not read source {name!r}: {why}"
-            for name, why in zip(self.unreadable, self.why, strict=True)
-        ]
-        failures += self.stuck
-        return "; ".join(failures) or None
-
-
 # --- watch -------------------------------------------------------------------------------------------------
 
 
@@ -391,6 +311,22 @@ DISABLED_BY_HAND = "disabled by hand"
 
 MatchKind = Literal["keyword", "related", "pickup", "manual"]
 """`manual`: coverage of a release a press officer added by hand (`feeds matches add`), never by matching."""
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class MatchScope:
+    """What the current matchers look for: the keyword rules by name, the releases by id. A changed item's
+    matches with these subjects are exactly what matching it again finds; its others (coverage of a release
+    that has left the related window) are kept as they are."""
+
+    rules: frozenset[str] = frozenset()
+    releases: frozenset[str] = frozenset()
+
+    def covers(self, kind: str, subject: str) -> bool:
+        if kind == "manual":  # (added by hand: no matcher makes it, so none takes it away)
+            return False
+        return subject in (self.rules if kind == "keyword" else self.releases)
 
 
 @pickled_by_fields

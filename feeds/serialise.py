@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from feeds.clock import rfc3339
-from feeds.model import IngestOutcome, IngestReport, Release
+from feeds.ingestreport import IngestOutcome, IngestReport
+from feeds.model import Release
 
 
 def release_json(r: Release, *, full: bool = False) -> dict[str, Any]:

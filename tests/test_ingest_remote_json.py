@@ -12,7 +12,7 @@ from feeds.clock import rfc3339
 from feeds.config import RemoteJsonSource
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.remote_json import extract, poll_remote, raw_from_result
-from feeds.model import IngestOutcome
+from feeds.ingestreport import IngestOutcome
 
 SEARCH = {
     "results": [

@@ -9,7 +9,7 @@ import json
 from datetime import timedelta
 
 from feeds.ingest.remote_json import poll_remote
-from feeds.model import IngestOutcome
+from feeds.ingestreport import IngestOutcome
 from tests.test_ingest_remote_json import SEARCH, remote_app  # noqa: F401  (the fixture)
 
 

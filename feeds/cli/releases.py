@@ -20,8 +20,9 @@ from feeds.errors import NotFoundError
 from feeds.ingest import ingest_paths, run_ingest
 from feeds.ingest.takedown import remove_release
 from feeds.ingest.withdraw import release_with_source_key, restore_release, withdraw_release
+from feeds.ingestreport import IngestReport
 from feeds.logs import one_line
-from feeds.model import IngestReport, Release
+from feeds.model import Release
 from feeds.publish.topicnames import site_topic_names, topic_slug
 from feeds.serialise import release_json, report_json
 

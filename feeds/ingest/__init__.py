@@ -37,7 +37,7 @@ from feeds.ingest.picturemoves import settle_pictures
 from feeds.ingest.pictures import is_picture_name, stored_digest, waiting_bytes
 from feeds.ingest.save import Settle, save_units
 from feeds.ingest.units import Unit, shown_path
-from feeds.model import IngestOutcome, IngestReport
+from feeds.ingestreport import IngestOutcome, IngestReport
 from feeds.records import replaced
 
 if TYPE_CHECKING:

@@ -37,7 +37,8 @@ from feeds.ingest.remote_pages import extract, load_document, read_further_pages
 from feeds.ingest.schema import DATE_FIELDS, json_type, unix_time
 from feeds.ingest.takedown import is_taken_down
 from feeds.ingest.units import Unit, unit_from_raws
-from feeds.model import IngestOutcome, RawRelease
+from feeds.ingestreport import IngestOutcome
+from feeds.model import RawRelease
 from feeds.normalise.ids import identity_of, under_any_form
 from feeds.normalise.summary import summary_is_html
 from feeds.urls import without_secrets

@@ -21,7 +21,7 @@ from feeds.config import RemoteJsonSource
 from feeds.errors import IngestError
 from feeds.ingest.decode import codec_for_label
 from feeds.ingest.schema import json_type
-from feeds.model import IngestOutcome
+from feeds.ingestreport import IngestOutcome
 from feeds.urls import without_secrets
 
 if TYPE_CHECKING:

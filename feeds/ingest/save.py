@@ -46,7 +46,8 @@ from feeds.ingest.recognise import (
 from feeds.ingest.reconcile import reconcile
 from feeds.ingest.takedown import taken_down
 from feeds.ingest.units import Unit
-from feeds.model import IngestOutcome, Release
+from feeds.ingestreport import IngestOutcome
+from feeds.model import Release
 from feeds.normalise.ids import under_any_form, with_slug
 
 if TYPE_CHECKING:

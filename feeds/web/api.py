@@ -57,8 +57,9 @@ from feeds.ingest import ingest_units
 from feeds.ingest.notices import slug_not_used
 from feeds.ingest.takedown import taken_down_field
 from feeds.ingest.units import Unit
+from feeds.ingestreport import IngestOutcome
 from feeds.logs import one_line
-from feeds.model import IngestOutcome, Release
+from feeds.model import Release
 from feeds.store import error_text
 from feeds.web.auth import RateLimiter, authenticate
 from feeds.web.body import (
