@@ -13,7 +13,8 @@ import pytest
 from feeds.clock import FixedClock, skew_text, utc_now
 from feeds.daemon import Daemon
 from feeds.daemon.clockskew import ClockSkew
-from feeds.status import gather, render_text
+from feeds.status import gather
+from feeds.statustext import render_text
 from feeds.web.metrics import Metrics
 
 T = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)

@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from feeds.cli import cli
 from feeds.clock import rfc3339, utc_now
 from feeds.ingest import ingest_paths
-from feeds.status import gather, render_text
+from feeds.status import gather
+from feeds.statustext import render_text
 from tests.alerts_helpers import add_coverage_match, add_keyword_matches
 from tests.leaseclock_helpers import leases_age
 

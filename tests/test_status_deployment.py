@@ -19,7 +19,8 @@ from feeds.cli import cli
 from feeds.clock import rfc3339
 from feeds.daemon import Daemon
 from feeds.errors import PublishError
-from feeds.status import gather, render_text
+from feeds.status import gather
+from feeds.statustext import render_text
 from tests.conftest import BASE_CONFIG
 
 

@@ -27,7 +27,8 @@ from feeds.config.settings import WebSettings
 from feeds.daemon import Daemon
 from feeds.ingest import run_ingest
 from feeds.outcomes import record_run
-from feeds.status import gather, render_text
+from feeds.status import gather
+from feeds.statustext import render_text
 from feeds.store import open_store
 from feeds.web.app import make_web_app
 from feeds.web.health import DiskThresholds, check_disk

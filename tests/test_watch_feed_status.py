@@ -10,7 +10,8 @@ import pytest
 from werkzeug import Response
 
 from feeds.clock import rfc3339
-from feeds.status import gather, render_text
+from feeds.status import gather
+from feeds.statustext import render_text
 from feeds.watch.manage import add_feed, edit_feed, import_configured
 from feeds.watch.poll import run_watch
 from tests.cli_watch_helpers import run

@@ -172,7 +172,8 @@ def test_feeds_status_says_the_daemons_pings_are_held_while_the_hub_fails(make_s
     from pathlib import Path
 
     from feeds.daemon import Daemon
-    from feeds.status import gather, render_text
+    from feeds.status import gather
+    from feeds.statustext import render_text
 
     port = free_port()
     settings = make_settings(f'\n[publish]\nhub = "http://127.0.0.1:{port}/hub"\n')

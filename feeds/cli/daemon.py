@@ -84,7 +84,8 @@ def status(ctx: Context, as_json: bool) -> None:
     tell (the config or the database: `error: …`), as a monitoring check expects.
     """
     from feeds.cli import echo_json
-    from feeds.status import gather, render_text
+    from feeds.status import gather
+    from feeds.statustext import render_text
 
     with ctx.app(create=False) as app:
         report = gather(app)
