@@ -53,6 +53,7 @@ from feeds.model import RawRelease, Release  # noqa: E402
 from feeds.normalise import normalise_release  # noqa: E402
 from feeds.publish import STATE_FILE, run_publish  # noqa: E402
 from feeds.publish import plan as plan_module  # noqa: E402
+from feeds.publish import planpages as planpages_module  # noqa: E402
 from feeds.publish.feedcheck import checked_spec  # noqa: E402
 from feeds.publish.feeds import render_feed  # noqa: E402
 from feeds.publish.pages import PageRenderer  # noqa: E402
@@ -149,8 +150,12 @@ class Probe:
 
         plan_module.render_feed = timed_feed  # type: ignore[assignment]
         self._undo.append(lambda: setattr(plan_module, "render_feed", original_feed))
-        for name in ("release_page", "index_page", "topic_page"):
-            original = getattr(PageRenderer, name)
+        for owner, name in (
+            (planpages_module, "release_page"),
+            (PageRenderer, "index_page"),
+            (PageRenderer, "topic_page"),
+        ):
+            original = getattr(owner, name)
 
             def timed_page(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
                 t = time.perf_counter()
@@ -159,8 +164,8 @@ class Probe:
                 finally:
                     self.page_seconds += time.perf_counter() - t
 
-            setattr(PageRenderer, name, timed_page)
-            self._undo.append(lambda name=name, original=original: setattr(PageRenderer, name, original))
+            setattr(owner, name, timed_page)
+            self._undo.append(lambda owner=owner, name=name, original=original: setattr(owner, name, original))
         return self
 
     def __exit__(self, *exc: object) -> None:

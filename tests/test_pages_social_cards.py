@@ -15,6 +15,7 @@ from lxml import html as lxml_html
 from feeds.model import Release
 from feeds.publish.pages import PageRenderer
 from feeds.publish.pageviews import og_locale
+from feeds.publish.releasepage import release_page
 from feeds.publish.sharing import DESCRIPTION_LIMIT, clip_text, json_ld
 from feeds.publish.translations import Translation
 from tests.test_publish_pages import BASE, CSS, MAIN_FEEDS, SITE, make_release
@@ -33,7 +34,7 @@ def renderer() -> PageRenderer:
 
 
 def page(renderer: PageRenderer, release: Release, **kw: Any) -> lxml_html.HtmlElement:
-    data = renderer.release_page(release, feeds=MAIN_FEEDS, stylesheet_url=CSS, **kw).data
+    data = release_page(renderer, release, feeds=MAIN_FEEDS, stylesheet_url=CSS, **kw).data
     return lxml_html.document_fromstring(data.decode("utf-8"))
 
 
@@ -113,7 +114,7 @@ def test_withdrawn_release_is_marked_in_its_card_and_json_ld(renderer: PageRende
 
 def test_a_script_end_tag_in_a_title_stays_inside_the_json_ld(renderer: PageRenderer) -> None:
     title = '</script><script>alert(1)</script> "Sea" & <!-- wall'
-    data = renderer.release_page(make_release(title=title), feeds=MAIN_FEEDS, stylesheet_url=CSS).data.decode()
+    data = release_page(renderer, make_release(title=title), feeds=MAIN_FEEDS, stylesheet_url=CSS).data.decode()
     block = data.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
     assert not re.search("[<>&]", block)
     assert json.loads(block)["@graph"][0]["headline"] == title
@@ -208,5 +209,5 @@ def test_404_page_has_no_card_or_json_ld(renderer: PageRenderer) -> None:
 
 def test_bytes_are_deterministic(renderer: PageRenderer) -> None:
     release = dataclasses.replace(make_release(), summary=LONG_SUMMARY)
-    first = renderer.release_page(release, feeds=MAIN_FEEDS, stylesheet_url=CSS).data
-    assert PageRenderer(SITE).release_page(release, feeds=MAIN_FEEDS, stylesheet_url=CSS).data == first
+    first = release_page(renderer, release, feeds=MAIN_FEEDS, stylesheet_url=CSS).data
+    assert release_page(PageRenderer(SITE), release, feeds=MAIN_FEEDS, stylesheet_url=CSS).data == first

@@ -244,12 +244,13 @@ def test_a_release_page_with_coverage_withdrawn_in_any_direction_passes_the_same
     from datetime import UTC, datetime
 
     from feeds.publish.pages import PageRenderer
+    from feeds.publish.releasepage import release_page
     from tests.test_publish_pages import COVERAGE, CSS, MAIN_FEEDS, SITE, make_release
 
     release = make_release(
         language=language, withdrawn_at=datetime(2017, 11, 5, tzinfo=UTC), withdrawn_note="Superseded."
     )
-    page = PageRenderer(SITE).release_page(release, feeds=MAIN_FEEDS, coverage=COVERAGE, stylesheet_url=CSS)
+    page = release_page(PageRenderer(SITE), release, feeds=MAIN_FEEDS, coverage=COVERAGE, stylesheet_url=CSS)
     out = tmp_path / "out"
     (out / "releases/x").mkdir(parents=True)
     (out / "releases/x/index.html").write_bytes(page.data)
@@ -275,10 +276,14 @@ def test_a_table_that_scrolls_is_a_region_named_by_its_caption_or_its_number(lan
     from dataclasses import replace
 
     from feeds.publish.pages import PageRenderer
+    from feeds.publish.releasepage import release_page
     from tests.test_publish_pages import CSS, MAIN_FEEDS, SITE, make_release
 
-    page = PageRenderer(replace(SITE, language=language)).release_page(
-        make_release(body_html=TABLES, language=language), feeds=MAIN_FEEDS, stylesheet_url=CSS
+    page = release_page(
+        PageRenderer(replace(SITE, language=language)),
+        make_release(body_html=TABLES, language=language),
+        feeds=MAIN_FEEDS,
+        stylesheet_url=CSS,
     )
     doc = html.fromstring(page.data)
     scrollers = doc.xpath("//div[@class='body']//div[@class='table-scroll']")

@@ -22,6 +22,7 @@ from feeds.model import MatchedTerm, StoredMatch
 from feeds.publish import run_publish
 from feeds.publish.i18n import Messages, messages_for, template
 from feeds.publish.pages import PageRenderer
+from feeds.publish.releasepage import release_page as render_release_page
 from tests.conftest import BASE_CONFIG
 from tests.test_publish_pages import ALL_FEEDS, CSS, SITE, make_release
 
@@ -35,7 +36,7 @@ def site_in(language: str, **changes: object) -> Site:
 
 
 def release_page(site: Site, **changes: object) -> lxml_html.HtmlElement:
-    page = PageRenderer(site).release_page(make_release(**changes), feeds=ALL_FEEDS, stylesheet_url=CSS)
+    page = render_release_page(PageRenderer(site), make_release(**changes), feeds=ALL_FEEDS, stylesheet_url=CSS)
     return lxml_html.fromstring(page.data)
 
 
@@ -521,8 +522,8 @@ def test_the_coverage_list_names_the_kinds_of_match_in_the_site_s_language() -> 
         return CoverageItem(f"Article {n}", f"https://news.example/{n}", "Gazette", when, labels, "why")
 
     coverage = (item(1, "pickup", "related"), item(2, "keyword"))
-    page = PageRenderer(site_in("fr")).release_page(
-        make_release(language="fr"), feeds=ALL_FEEDS, coverage=coverage, stylesheet_url=CSS
+    page = render_release_page(
+        PageRenderer(site_in("fr")), make_release(language="fr"), feeds=ALL_FEEDS, coverage=coverage, stylesheet_url=CSS
     )
     shown = texts(lxml_html.fromstring(page.data), "//span[@class='kind']")
     assert shown == ["Correspondance par mot-clé", "Reprise mot pour mot, Couverture liée"]

@@ -25,6 +25,7 @@ from feeds.publish.i18n import Messages
 from feeds.publish.pages import PageRenderer
 from feeds.publish.pagetemplates import outline_headings
 from feeds.publish.pageviews import FORMAT_LABELS, CoverageItem, group_feeds, text_direction, web_url
+from feeds.publish.releasepage import release_page
 from feeds.publish.spec import FeedLink
 
 GOLDEN = Path(__file__).parent / "golden" / "publish_pages"
@@ -124,7 +125,7 @@ def render_release(renderer: PageRenderer, release: Release | None = None, **kw:
     kw.setdefault("feeds", MAIN_FEEDS + TOPIC_FEEDS[:2] + COVERAGE_FEED)
     kw.setdefault("coverage", COVERAGE)
     kw.setdefault("stylesheet_url", CSS)
-    return parse(renderer.release_page(release or make_release(), **kw).data)  # type: ignore[arg-type]
+    return parse(release_page(renderer, release or make_release(), **kw).data)  # type: ignore[arg-type]
 
 
 def og(doc: lxml_html.HtmlElement) -> dict[str, list[str]]:
@@ -225,7 +226,7 @@ def test_group_feeds_groups_by_group_then_title_in_first_seen_order() -> None:
 
 
 def test_release_page_path_title_h1_description_canonical(renderer: PageRenderer) -> None:
-    rendered = renderer.release_page(make_release(), feeds=MAIN_FEEDS, stylesheet_url=CSS)
+    rendered = release_page(renderer, make_release(), feeds=MAIN_FEEDS, stylesheet_url=CSS)
     assert rendered.path == "releases/sea-wall-opens-at-saltmarsh-bay/index.html"
     doc = parse(rendered.data)
     assert doc.get("lang") == "en"
@@ -371,7 +372,8 @@ def test_release_page_coverage_with_unsafe_url_is_not_linked(renderer: PageRende
     assert li.xpath(".//a") == []
     assert li.findtext("./span[@class='title']") == "Saltmarsh Bay residents welcome new defences"
     assert (
-        b"javascript:" not in renderer.release_page(make_release(), feeds=(), coverage=(item,), stylesheet_url=CSS).data
+        b"javascript:"
+        not in release_page(renderer, make_release(), feeds=(), coverage=(item,), stylesheet_url=CSS).data
     )
 
 
@@ -483,7 +485,7 @@ def test_english_page_has_no_chrome_language_overrides(renderer: PageRenderer) -
 @pytest.mark.parametrize("slug", ["", ".", "..", "a/b", "a\\b", "x?y", "line\nbreak"])
 def test_unsafe_slugs_are_refused(renderer: PageRenderer, slug: str) -> None:
     with pytest.raises(PublishError, match="not safe"):
-        renderer.release_page(make_release(slug=slug), feeds=(), stylesheet_url=CSS)
+        release_page(renderer, make_release(slug=slug), feeds=(), stylesheet_url=CSS)
     with pytest.raises(PublishError, match="not safe"):
         renderer.topic_page(name="X", slug=slug, releases=(), feeds=(), stylesheet_url=CSS)
 
@@ -626,7 +628,7 @@ def test_hostile_text_stays_text_everywhere(renderer: PageRenderer) -> None:
     site = dataclasses.replace(SITE, title=HOSTILE, description=HOSTILE, author=HOSTILE)
     renderer = PageRenderer(site)
     pages = [
-        renderer.release_page(release, feeds=(feed,), coverage=coverage, stylesheet_url=CSS),
+        release_page(renderer, release, feeds=(feed,), coverage=coverage, stylesheet_url=CSS),
         renderer.index_page(releases=[release], feeds=(feed,), stylesheet_url=CSS),
         renderer.topic_page(name=HOSTILE, slug="hostile", releases=[release], feeds=(feed,), stylesheet_url=CSS),
     ]
@@ -655,7 +657,7 @@ def test_rendering_is_deterministic() -> None:
     def render_all() -> list[bytes]:
         r = PageRenderer(SITE)
         return [
-            r.release_page(make_release(), feeds=ALL_FEEDS, coverage=COVERAGE, stylesheet_url=CSS).data,
+            release_page(r, make_release(), feeds=ALL_FEEDS, coverage=COVERAGE, stylesheet_url=CSS).data,
             r.index_page(releases=three_releases(), feeds=ALL_FEEDS, stylesheet_url=CSS).data,
             r.topic_page(
                 name="Flooding", slug="flooding", releases=three_releases(), feeds=(), stylesheet_url=CSS
@@ -674,7 +676,7 @@ def test_a_template_folder_overrides_packaged_templates_by_name(tmp_path: Path) 
         encoding="utf-8",
     )
     renderer = PageRenderer(SITE, template_dir=tmp_path)
-    doc = parse(renderer.release_page(make_release(title=HOSTILE), feeds=MAIN_FEEDS, stylesheet_url=CSS).data)
+    doc = parse(release_page(renderer, make_release(title=HOSTILE), feeds=MAIN_FEEDS, stylesheet_url=CSS).data)
     assert doc.findtext(".//p[@class='custom']") == f"Custom: {HOSTILE}"
     assert doc.xpath(f"//h1 | {SCRIPTS}") == []
     assert doc.xpath("//link[@rel='canonical']/@href") == [f"{BASE}releases/sea-wall-opens-at-saltmarsh-bay/"]
@@ -722,13 +724,14 @@ def test_the_focus_indicator_stands_out_from_a_light_page_and_a_dark_one() -> No
 
 
 def test_pages_have_no_scripts(renderer: PageRenderer) -> None:
-    data = renderer.release_page(make_release(), feeds=ALL_FEEDS, coverage=COVERAGE, stylesheet_url=CSS).data
+    data = release_page(renderer, make_release(), feeds=ALL_FEEDS, coverage=COVERAGE, stylesheet_url=CSS).data
     assert b"<script" not in JSON_LD.sub(b"", data)
     assert not parse(data).xpath(f"{SCRIPTS} | //@*[starts-with(name(), 'on')]")
 
 
 def test_golden_release_page(renderer: PageRenderer) -> None:
-    rendered = renderer.release_page(
+    rendered = release_page(
+        renderer,
         make_release(link="https://www.gov.uk/government/news/sea-wall-opens-at-saltmarsh-bay"),
         feeds=MAIN_FEEDS + TOPIC_FEEDS[:2] + COVERAGE_FEED,
         coverage=COVERAGE,

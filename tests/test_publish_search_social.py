@@ -22,6 +22,7 @@ from feeds.errors import ConfigError
 from feeds.ingest.takedown import remove_release
 from feeds.publish.newsmap import NEWS_SITEMAP_PATH
 from feeds.publish.pages import PageRenderer
+from feeds.publish.releasepage import release_page
 from feeds.web.app import make_web_app
 from tests import test_publish_site
 from tests.conftest import BASE_CONFIG
@@ -98,7 +99,7 @@ def test_current_release_pages_allow_large_image_previews_and_no_other_kind_of_p
 def test_the_cards_describe_the_lead_picture_as_the_page_names_it(img: str, alt: str | None) -> None:
     src = "https://news.example.gov.uk/images/sea-wall.jpg"
     release = make_release(body_html=f'<p><img src="{src}" {img}></p>', image=src)
-    page = PageRenderer(SITE).release_page(release, feeds=MAIN_FEEDS, stylesheet_url=CSS).data.decode()
+    page = release_page(PageRenderer(SITE), release, feeds=MAIN_FEEDS, stylesheet_url=CSS).data.decode()
     tags: dict[str, list[str]] = {}
     for el in lxml_html.document_fromstring(page).xpath("//head/meta[@property or @name]"):
         tags.setdefault(el.get("property") or el.get("name"), []).append(el.get("content"))

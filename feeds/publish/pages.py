@@ -1,11 +1,13 @@
-"""HTML pages of the published site: a release's permalink page, the index and one page per topic.
+"""HTML pages of the published site: the index, one page per topic, per year (and month), the 404 page.
 
-    Release / FeedLink / CoverageItem ──PageRenderer──► RenderedFile(path, bytes) ──writer──► out/
+    Release / FeedLink ──PageRenderer──► RenderedFile(path, bytes) ──writer──► out/
 
 Pure: the renderer turns records into bytes through Jinja2 templates (the packaged `feeds/templates/`, or a
 config-provided folder whose templates replace the packaged ones by name). Equal inputs give equal bytes. The
 environment and its filters are `pagetemplates.py`'s; the view records the templates see, and the pure helpers that
-make them, are `pageviews.py`'s: this module decides what each page shows and where it goes.
+make them, are `pageviews.py`'s: this module decides what each page shows and where it goes. A release's permalink
+page, the one page in the release's own language, is `releasepage.py`'s (`release_page`), and the search page
+`searchpage.py`'s: both are rendered with a `PageRenderer`'s templates, labels and topic links.
 
 What this module must not do: read the clock, the store or `out/`; mark anything but `Release.body_html` safe
 (it was sanitised by `normalise`); put a script on a page (the site works without JavaScript); link to any
@@ -21,10 +23,10 @@ Template context, the contract an override template can rely on (all pages exten
                `_` / `gettext` / `ngettext` (Jinja's i18n extension, new style: `_("Published by %(author)s",
                author=…)`), which give our labels in the site's language (`feeds.publish.i18n`); `head.ui_lang`
                is set where they are in another language than the page's text
-  release.html `release` (Release), `lede` (str | None: its summary, unless the body opens with it), `kind`
-               (str), `topics` (TopicLink…), `history` (Change…, newest first, ending with first publication),
-               `first_published` (the note of the line we add to it, in the page's language), `coverage`
-               (CoverageView…), `source_link` (str | None), `translations`
+  release.html rendered by `releasepage`: `release` (Release), `lede` (str | None: its summary, unless the body
+               opens with it), `kind` (str), `topics` (TopicLink…), `history` (Change…, newest first, ending
+               with first publication), `first_published` (the note of the line we add to it, in the page's
+               language), `coverage` (CoverageView…), `source_link` (str | None), `translations`
                (LanguageLink…: the release's other language versions; `head.alternates` has them with this one);
                labels and dates in the release's language where a packaged catalogue covers it
   index.html   `releases` (ReleaseCard…, newest first), `opml_href`
@@ -51,33 +53,23 @@ from feeds.config import Site
 from feeds.errors import PublishError
 from feeds.model import Release
 from feeds.normalise.topics import topic_slug as default_topic_slug
-from feeds.publish.i18n import Messages, messages_for, messages_in, read_in
+from feeds.publish.i18n import Messages, messages_for, messages_in
 from feeds.publish.pagetemplates import page_environment
 from feeds.publish.pageviews import (
-    FIRST_PUBLISHED,
-    CoverageItem,
-    CoverageView,
     Head,
-    LanguageLink,
     ReleaseCard,
     TopicLink,
-    change_history,
     group_feeds,
     og_locale,
-    summary_in_opening,
     text_direction,
-    web_url,
 )
 from feeds.publish.sharing import (
     clip_text,
     collection_json_ld,
-    release_robots,
-    release_sharing,
     website_json_ld,
     website_meta,
 )
 from feeds.publish.spec import FeedLink, RenderedFile, content_version
-from feeds.publish.translations import Translation, hreflang_alternates
 
 _UNSAFE_SLUG = re.compile(r"[/\\\x00-\x1f\x7f?#]")
 
@@ -92,24 +84,11 @@ def _same_language(a: str, b: str) -> bool:
     return a.split("-")[0].lower() == b.split("-")[0].lower()
 
 
-def _check_slug(slug: str, kind: str) -> str:
+def check_slug(slug: str, kind: str) -> str:
+    """`slug` itself, when it is safe as the name of a page's folder (`<kind>s/<slug>/`); else a PublishError."""
     if not slug or slug in (".", "..") or _UNSAFE_SLUG.search(slug):
         raise PublishError(f"{kind} slug {slug!r} is not safe as a folder name", path=f"{kind}s/{slug}/index.html")
     return slug
-
-
-_ANNOUNCED_TOPICS = 8
-"""How many topics' feeds a release page announces in <head>: a feed reader's subscribe dialog offers each."""
-
-
-def _announced(feeds: Sequence[FeedLink]) -> tuple[FeedLink, ...]:
-    """The feeds a release page announces in <head>: all but the topics' beyond the first `_ANNOUNCED_TOPICS` (a
-    release with 40 topics offered 120 feeds there); its Subscribe section lists every one."""
-    topics = list(dict.fromkeys(f.title for f in feeds if f.group == "Topics"))
-    if len(topics) <= _ANNOUNCED_TOPICS:
-        return tuple(feeds)
-    kept = set(topics[:_ANNOUNCED_TOPICS])
-    return tuple(f for f in feeds if f.group != "Topics" or f.title in kept)
 
 
 def _newest_first(releases: Sequence[Release]) -> list[Release]:
@@ -123,6 +102,8 @@ class PageRenderer:
     """Renders the site's HTML pages for one `Site` with the packaged templates (or a folder overriding them).
 
     `topic_slug` must be the function the planner uses for `topics/<slug>/`, so links land on the right pages.
+    The release page (`releasepage.release_page`) and the search page (`searchpage.search_page`) are rendered with
+    it too, through its public helpers (`speaking`, `labels_in`, `og_locale_of`, `topic_links`, `section_head`).
     """
 
     def __init__(
@@ -140,77 +121,6 @@ class PageRenderer:
         self._in_language: dict[str, tuple[Messages, Environment]] = {}
 
     # -- pages --
-
-    def release_page(
-        self,
-        release: Release,
-        *,
-        feeds: Sequence[FeedLink],
-        coverage: Sequence[CoverageItem] = (),
-        stylesheet_url: str,
-        topic_names: Mapping[str, str] | None = None,
-        translations: Sequence[Translation] = (),
-    ) -> RenderedFile:
-        """`releases/<slug>/index.html`: the release's permalink page. `topic_names`: each topic's name by its
-        slug (the planner's `topic_names`); a topic not in it is named as the release spells it. `translations`:
-        its other language versions (`feeds.publish.translations`), linked from it."""
-        slug = _check_slug(release.slug, "release")
-        site = self.site
-        lang, direction = release.language or site.language, text_direction(release.language or site.language)
-        words, env = self._speaking(lang)
-        topics = self._topic_links(release.topics, root="../../", names=topic_names)
-        image = web_url(release.image)
-        # A withdrawn release says so where it is shared and bookmarked too, as its feed entries do.
-        title = words.say("[Withdrawn] %(title)s", title=release.title) if release.withdrawn_at else release.title
-        description, meta, structured = release_sharing(
-            release,
-            site=site,
-            title=title,
-            image=image,
-            topics=[topic.name for topic in topics],
-            lang=lang,
-            locales=[self._og_locale(lang), *(self._og_locale(t.language) for t in translations)],
-            translations=[(t.language, t.url) for t in translations],
-        )
-        head = Head(
-            title=f"{title} – {site.title}",
-            description=description,
-            lang=lang,
-            dir=direction,
-            canonical=release.permalink,
-            stylesheet_url=stylesheet_url,
-            home="../../",
-            discover=_announced(feeds),
-            meta=meta,
-            json_ld=structured,
-            alternates=hreflang_alternates(lang, release.permalink, translations, site.language),
-            robots=release_robots(release),
-            **self._labels_in(lang, words),
-        )
-        first_published = words.gettext(FIRST_PUBLISHED)
-        history = change_history(release, first_published)
-        coverage_views = tuple(
-            CoverageView(item, web_url(item.url), ", ".join(dict.fromkeys(words.gettext(k) for k in item.kinds)))
-            for item in sorted(coverage, key=lambda c: (ensure_utc(c.published or c.found_at), c.url), reverse=True)
-        )
-        html = env.get_template("release.html").render(
-            site=site,
-            head=head,
-            feed_groups=group_feeds(feeds),
-            release=release,
-            lede=None if summary_in_opening(release.summary, release.body_text) else release.summary,
-            kind=words.gettext(release.document_type.replace("_", " ").strip().capitalize() or "News"),
-            topics=topics,
-            history=history,
-            first_published=first_published,
-            coverage=coverage_views,
-            source_link=web_url(release.link),
-            translations=tuple(
-                LanguageLink(t.language, text_direction(t.language), t.url, read_in(t.language), t.title)
-                for t in translations
-            ),
-        )
-        return RenderedFile(path=f"releases/{slug}/index.html", data=html.encode("utf-8"))
 
     def index_page(
         self,
@@ -244,9 +154,9 @@ class PageRenderer:
             stylesheet_url=stylesheet_url,
             home="./",
             discover=tuple(discover),
-            meta=website_meta(site, site.title, description, site.base_url, self._og_locale(site.language)),
+            meta=website_meta(site, site.title, description, site.base_url, self.og_locale_of(site.language)),
             json_ld=website_json_ld(site, description),
-            **self._labels_in(site.language),
+            **self.labels_in(site.language),
         )
         html = self.env.get_template("index.html").render(
             site=site,
@@ -317,7 +227,7 @@ class PageRenderer:
         `releases` are only the newest of `total`, the page says so and links the years (`older_years`, newest
         first) whose pages list the others. A topic with no release left (its feeds stay for their subscribers)
         says so, and asks search engines not to list the page (`noindex`)."""
-        _check_slug(slug, "topic")
+        check_slug(slug, "topic")
         site, words = self.site, self.messages
         head = self.section_head(
             f"{name} – {site.title}",
@@ -356,9 +266,9 @@ class PageRenderer:
             stylesheet_url=stylesheet_url,
             home="../../",
             discover=tuple(discover),
-            meta=website_meta(site, title, description, url, self._og_locale(site.language)),
+            meta=website_meta(site, title, description, url, self.og_locale_of(site.language)),
             json_ld=collection_json_ld(site, crumb, title, description, url),
-            **self._labels_in(site.language),
+            **self.labels_in(site.language),
         )
 
     def not_found_page(self, *, years: Sequence[int], stylesheet_url: str) -> RenderedFile:
@@ -376,7 +286,7 @@ class PageRenderer:
             discover=(),
             meta=(),
             robots="noindex",  # (as /404.html it answers 200: no search result should be "Page not found")
-            **self._labels_in(site.language),
+            **self.labels_in(site.language),
         )
         html = self.env.get_template("404.html").render(site=site, head=head, years=years)
         return RenderedFile(path="404.html", data=html.encode("utf-8"))
@@ -391,9 +301,9 @@ class PageRenderer:
         """The stylesheet's version (`content_version`), which the pages name in its address (`site.css?v=…`)."""
         return content_version(_site_css())
 
-    # -- helpers --
+    # -- helpers (the release and search pages' too) --
 
-    def _speaking(self, lang: str) -> tuple[Messages, Environment]:
+    def speaking(self, lang: str) -> tuple[Messages, Environment]:
         """The labels and the template environment of a page in `lang`: that language's where a packaged catalogue
         covers it (`messages_in`), else the site's. Made once per language."""
         if lang not in self._in_language:
@@ -404,19 +314,19 @@ class PageRenderer:
                 self._in_language[lang] = (words, page_environment(words, self._template_dir))
         return self._in_language[lang]
 
-    def _labels_in(self, lang: str, words: Messages | None = None) -> dict[str, Any]:
+    def labels_in(self, lang: str, words: Messages | None = None) -> dict[str, Any]:
         """`ui_lang` and `ui_dir` of a Head or card whose text is in `lang`: the labels' language where it differs
         (English labels on a site whose language has no catalogue; a release in another language than the site's
         whose language has none). `words`: the labels, the site's by default."""
         labels = (words or self.messages).language
         return {"ui_lang": None if _same_language(lang, labels) else labels, "ui_dir": text_direction(labels)}
 
-    def _og_locale(self, lang: str) -> str:
+    def og_locale_of(self, lang: str) -> str:
         """Open Graph's locale of a page in `lang`; the site's (`en_GB`) for a release in its language that names
         no region (`en`), as Open Graph locales name one."""
         return og_locale(self.site.language if "-" not in lang and _same_language(lang, self.site.language) else lang)
 
-    def _topic_links(
+    def topic_links(
         self, topics: Sequence[str], *, root: str, names: Mapping[str, str] | None
     ) -> tuple[TopicLink, ...]:
         """Links to the pages of `topics` (as a release spells them), named by `names` (slug → name)."""
@@ -445,10 +355,10 @@ class PageRenderer:
                 ReleaseCard(
                     release=release,
                     href=self._site_href(release.permalink, root=root),
-                    topics=self._topic_links(release.topics, root=root, names=names),
+                    topics=self.topic_links(release.topics, root=root, names=names),
                     lang=None if same else lang,
                     dir=text_direction(lang),
-                    **self._labels_in(lang),
+                    **self.labels_in(lang),
                 )
             )
         return tuple(cards)

@@ -24,6 +24,7 @@ from feeds.publish.coverage import MatchFeeds
 from feeds.publish.opml import render_opml
 from feeds.publish.pages import PageRenderer
 from feeds.publish.planjobs import Planner, one
+from feeds.publish.releasepage import release_page
 from feeds.publish.removed import removed_page
 from feeds.publish.sitefeeds import EPOCH, FeedGroup, newest_first, primary_subtag
 from feeds.publish.spec import FeedLink, RenderedFile
@@ -123,7 +124,8 @@ def plan_pages(
             keys[r.id] + "".join(link_text[k] for k in link_keys) + (repr((coverage, links)) if coverage else ""),
             partial(
                 one,
-                renderer.release_page,
+                release_page,
+                renderer,
                 r,
                 feeds=links,
                 coverage=coverage,
