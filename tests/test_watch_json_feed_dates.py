@@ -147,3 +147,60 @@ def test_a_polled_json_feed_keeps_its_items_dates(config, httpserver, clock):
         "https://news.example.org/c": "2026-11-26T10:00:00Z",
         "https://news.example.org/d": "2026-11-28T12:00:00Z",  # milliseconds: dated when first seen
     }
+
+
+DIGITS = [
+    # ISO 8601's basic form: a day (midnight UTC), a day and a time without the `T` (UTC)
+    ("20261201", DAY),
+    ("202612011000", TEN),
+    ("20261201100000", TEN),
+    (" 20261201 ", DAY),
+    # nine or ten digits: Unix seconds, as the number is
+    (str(TEN_SECONDS), TEN),
+    ("999999999", datetime(2001, 9, 9, 1, 46, 39, tzinfo=UTC)),
+    # what feedparser misread is none, the item dated when first seen: an impossible date (was 2027-01-01), a year
+    # and month (was 2020-09-17), a year alone (was 1 January), a two-digit year (`numericdates` reads none either)
+    ("20261301", None),
+    ("20260230", None),
+    ("202612312400", None),
+    ("202612", None),
+    ("2026", None),
+    ("261201", None),
+    # Unix seconds out of range, milliseconds: none, as the number is
+    ("788918399", None),
+    ("4102444800", None),
+    (str(TEN_SECONDS * 1000), None),
+    ("0", None),
+]
+
+
+@pytest.mark.parametrize(("written", "expected"), DIGITS)
+def test_a_date_in_digits_alone_is_a_basic_iso_8601_date_or_unix_seconds_or_none(written, expected):
+    """`"date_published": "1796119200"` (a Unix time sent as a string) was none, `"202612"` 2020-09-17 and
+    `"20261301"` 2027-01-01 (feedparser's ISO 8601 reader); an RSS or Atom item's date the same."""
+    assert published(written) == [expected]
+    rss = (
+        '<rss version="2.0"><channel><title>R</title><item><guid>1</guid><title>t</title>'
+        f"<pubDate>{written}</pubDate></item></channel></rss>"
+    ).encode()
+    (item,) = parse_feed(rss, url="https://news.example.org/rss.xml").items
+    assert item.published == expected
+
+
+def test_a_polled_json_feed_dated_in_digits_keeps_the_dates_they_say(config, httpserver, clock):
+    """Through `feeds watch poll` (clock: 2026-11-28 12:00): a Unix time as a string dates the match; a year and
+    month (`202611`) dates it when first seen, not 2020-09-17."""
+    body = json_feed(
+        {"id": "a", "url": "https://news.example.org/a", "title": "Moskau a", "date_published": "1795687200"},
+        {"id": "b", "url": "https://news.example.org/b", "title": "Moskau b", "date_published": "20261125"},
+        {"id": "c", "url": "https://news.example.org/c", "title": "Moskau c", "date_published": "202611"},
+    )
+    found = {
+        m["link"]: m["published"]
+        for m in polled_matches(config, httpserver, "/feed.json", body, "application/feed+json", "Moskau")
+    }
+    assert found == {
+        "https://news.example.org/a": "2026-11-26T10:00:00Z",
+        "https://news.example.org/b": "2026-11-25T00:00:00Z",
+        "https://news.example.org/c": "2026-11-28T12:00:00Z",  # dated when first seen
+    }

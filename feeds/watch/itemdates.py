@@ -18,6 +18,7 @@ What this module must not do: read the clock (a date ahead of when an item is se
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -75,10 +76,13 @@ def _reading(written: str, feedparsers: Callable[[], Any], order: DayOrder | Non
     reader misreads the start of others (`01-12-2026` as 2001-12-20, `2020/1/10 14:33` as 2020-12-01); so is one
     in figures but for direction marks (`\u200f01/12/2026`, as right-to-left sites write), which are no part of
     it. A date feedparser could not read (`Di, 01 Dez 2026`) is read by `localdates`: a date feedparser reads
-    never reaches it."""
+    never reaches it. A date in digits alone (`20261201`, `1764547200`) is `_digits_date`'s: feedparser misreads
+    those."""
     plain = written if written.isascii() else " ".join(without_direction_marks(written).split())
     if not plain.isascii():
         return foreigndates.written_date(written)
+    if (digits := plain.strip()).isdigit():
+        return _digits_date(digits)
     if numericdates.is_numeric(plain):
         return numericdates.numeric_date(plain, order)
     if not " ".join(written.split()).isascii():  # (direction marks in it: feedparser read it with them)
@@ -97,12 +101,38 @@ seconds, which a datetime cannot even hold). It is none rather than divided by 1
 no news item is dated 2100 or later (one ahead of its sighting is dated when seen anyway)."""
 
 
+def _digits_date(digits: str) -> time.struct_time | None:
+    """A date written in ASCII digits alone, as a UTC struct_time (feedparser's form), or None. feedparser's ISO 8601
+    reader misreads them: `202612` was 2020-09-17, `20261301` 2027-01-01, `202612011000` lost its time, `2026` was
+    1 January, `261201` read a two-digit year; and a Unix time written as a string it reads not at all.
+
+    Eight digits are ISO 8601's basic date (`20261201`, midnight UTC), twelve or fourteen its date and time to the
+    minute or second without the `T` (`202612011000`, UTC), when the date and time are real ones; nine or ten are
+    Unix seconds, read as a JSON Feed's number is (within `EARLIEST_ITEM_DATE`..`LATEST_UNIX_DATE`); any other
+    count (a year alone, a year and month, a two-digit year, milliseconds) is none: the item is dated when first
+    seen rather than by a guess. (A date and hour, `2026120110`, reads as Unix seconds in 2034: ahead of its
+    sighting, the item is dated when seen all the same.)"""
+    size = len(digits)
+    if size in (9, 10):
+        seconds = int(digits)
+        low, high = EARLIEST_ITEM_DATE.timestamp(), LATEST_UNIX_DATE.timestamp()
+        return time.gmtime(seconds) if low <= seconds < high else None
+    if size not in (8, 12, 14):
+        return None
+    month, day, hour, minute, second = [int(digits[i : i + 2] or 0) for i in range(4, 14, 2)]
+    try:
+        return datetime(int(digits[:4]), month, day, hour, minute, second, tzinfo=UTC).timetuple()
+    except ValueError:
+        return None
+
+
 def json_date(value: object, order: DayOrder | None = None) -> datetime | None:
     """A JSON Feed item's `date_published` or `date_modified` as written (`JsonFeedItem.published`) → aware UTC,
     or None. JSON Feed asks for RFC 3339, read first and exactly (fractions of a second kept, a date without an
     offset taken as UTC); any other string is read as an RSS or Atom entry's date is (`_reading`: feedparser's
     RFC 822 and ISO 8601 readers, `localdates`, `foreigndates`, `numericdates` in `order`); a number is Unix
-    seconds, within `EARLIEST_ITEM_DATE`..`LATEST_UNIX_DATE`. A placeholder date is None."""
+    seconds, within `EARLIEST_ITEM_DATE`..`LATEST_UNIX_DATE`, and so is a string of nine or ten digits
+    (`_digits_date`). A placeholder date is None."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     if not isinstance(value, str):
@@ -111,6 +141,8 @@ def json_date(value: object, order: DayOrder | None = None) -> datetime | None:
     text = value.strip()
     if not text:
         return None
+    if text.isascii() and text.isdigit():
+        return _when(_digits_date(text))
     when: datetime | None
     try:
         parsed = datetime.fromisoformat(text)
