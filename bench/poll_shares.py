@@ -22,7 +22,6 @@ import argparse
 import hashlib
 import pickle
 import sqlite3
-import sys
 import tempfile
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
@@ -31,9 +30,11 @@ from pathlib import Path
 import bench_poll  # (puts this tree first on sys.path)
 from loopback import host_address
 
+from feeds.app import App
 from feeds.fetch import Fetched, Validators
 from feeds.watch import parsejobs
 from feeds.watch.check import check_batch
+from feeds.watch.matching import Matchers
 from feeds.watch.poll import current_matchers
 from feeds.workers import Job
 
@@ -45,8 +46,8 @@ def _urls(feeds: int, hosts: int) -> list[str]:
     return [f"http://{host_address(n * hosts // max(feeds, 1))}:{PORT}/feed/{n}" for n in range(feeds)]
 
 
-def _deploy(folder: Path, feeds: int, hosts: int):  # type: ignore[no-untyped-def]
-    bench_poll.utc_now = lambda: NOW  # (deploy's clock: every stored time the same in every run)
+def _deploy(folder: Path, feeds: int, hosts: int) -> tuple[App, Matchers]:
+    bench_poll.utc_now = lambda: NOW  # type: ignore[attr-defined]  (deploy's clock: the same stored times every run)
     app, _ = bench_poll.deploy(folder, _urls(feeds, hosts), 16)
     matchers = current_matchers(app, app.clock(), app.store.rules())
     return app, matchers
@@ -57,7 +58,7 @@ def _bodies(corpus: Path) -> list[tuple[bytes, str]]:
     return [(body, media.get(Path(name).suffix, "application/rss+xml")) for name, body in bench_poll._corpus(corpus)]
 
 
-def _jobs(app, corpus: Path) -> list[bytes]:  # type: ignore[no-untyped-def]
+def _jobs(app: App, corpus: Path) -> list[bytes]:
     bodies = _bodies(corpus)
     rows = sorted(app.store.feeds(), key=lambda f: f.id)
     jobs = []
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             _dump(Path(tmp) / "state" / "feeds.db", Path(args.dump))
 
 
-def _store(app, matchers, answers: list[bytes], corpus: Path) -> None:  # type: ignore[no-untyped-def]
+def _store(app: App, matchers: Matchers, answers: list[bytes], corpus: Path) -> None:
     # (each file's digests once: the fetch client's sha256 of a body, the server's ETag, are no part of the store)
     bodies = [
         (body, media, hashlib.sha256(body).hexdigest(), hashlib.sha1(body).hexdigest()[:12])
@@ -142,4 +143,4 @@ def _dump(db: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
