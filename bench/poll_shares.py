@@ -47,7 +47,7 @@ def _urls(feeds: int, hosts: int) -> list[str]:
 
 
 def _deploy(folder: Path, feeds: int, hosts: int) -> tuple[App, Matchers]:
-    bench_poll.utc_now = lambda: NOW  # type: ignore[attr-defined]  (deploy's clock: the same stored times every run)
+    bench_poll.utc_now = lambda: NOW  # type: ignore[attr-defined]  # (deploy's clock)
     app, _ = bench_poll.deploy(folder, _urls(feeds, hosts), 16)
     matchers = current_matchers(app, app.clock(), app.store.rules())
     return app, matchers
