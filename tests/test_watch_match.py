@@ -376,3 +376,50 @@ def test_a_keyword_matchs_explanation_names_each_term_once_with_how_often_and_wh
     m = keyword_match(RuleHit("Kenya trade", hits))
     assert m.why == "matched rule 'Kenya trade': kenya ×3 (title, summary), investment* (summary)"
     assert len(m.terms) == 4, "every occurrence is still stored, with its offsets"
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("onelongword twolongword threelongword with alpha beta", ["phrase", "prefix", "word"]),
+        ("onelongword twolongword threelongword beta alpha", ["prefix", "word"]),
+        ("onelongword twolongword threelongword", []),
+        ("alpha beta betas with", ["known"]),
+    ],
+)
+def test_terms_that_are_no_anchor_are_looked_for_on_asking(title: str, expected: list[str]) -> None:
+    # Each long word anchors its rule: the phrase, prefix and word beside it are looked for only when asked
+    # about, once the anchor is there; a term already known (an anchor) is answered without looking again.
+    matcher = compile_rules(
+        [
+            ("phrase", 'onelongword "alpha beta"'),
+            ("prefix", "twolongword bet*"),
+            ("word", "threelongword alpha"),
+            ("known", '"alpha beta betas" alpha -fourlongword'),
+        ]
+    )
+    it = item(title=title)
+    assert [h.rule for h in matcher.match(it)] == expected
+    _, has = matcher.scan(it)
+    anchored = {rule.name: {t.text for t, tid in rule.ids.items() if tid in matcher._anchors} for rule in matcher.rules}
+    assert anchored == {
+        "phrase": {"onelongword"},
+        "prefix": {"twolongword"},
+        "word": {"threelongword"},
+        "known": {'"alpha beta betas"'},
+    }
+    for rule in matcher.rules:
+        assert rule.predicate is not None and rule.predicate(has) == (rule.name in expected)
+
+
+def test_a_rules_fixed_terms_are_what_it_would_work_out() -> None:
+    matcher = compile_rules(
+        [("term", "iran"), ("and", "iran sanction* -rumour"), ("or", "iran OR syria"), ("mixed", "(iran OR syria) x")]
+    )
+    fixed = {rule.name: rule.fixed for rule in matcher.rules}
+    assert fixed["or"] is None and fixed["mixed"] is None  # they depend on the item
+    _, has = matcher.scan(item(title="Iran sanctions x"))
+    for rule in matcher.rules:
+        if rule.fixed is not None:
+            assert rule.fixed == rule.contributing(has)
+    assert [t.term for t in matcher.match(item(title="Iran sanctions"))[0].terms] == ["iran", "sanction*"]

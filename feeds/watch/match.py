@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from typing import NamedTuple
 
@@ -85,6 +86,10 @@ class RuleHit(NamedTuple):
     terms: tuple[TermHit, ...]
 
 
+_term_hit: Callable[[tuple[str, Field, int, int]], TermHit] = partial(tuple.__new__, TermHit)
+_rule_hit: Callable[[tuple[str, tuple[TermHit, ...]]], RuleHit] = partial(tuple.__new__, RuleHit)
+"""`TermHit` and `RuleHit` made in C: a named tuple's own constructor is a Python function, a call per hit."""
+
 _Pairs = tuple[tuple[Term, int], ...]
 _Contributing = Callable[[_Has], _Pairs]
 
@@ -100,6 +105,9 @@ class Rule:
     ids: dict[Term, int]
     contributing: _Contributing
     """For a rule that is true: the terms that make it true (`satisfying_terms`), with their ids, in order."""
+    fixed: _Pairs | None = None
+    """What `contributing` always gives, when that does not depend on the item (a term; an AND of terms and
+    excluded terms: most rules), so that reporting a match does not call it."""
 
 
 _Key = tuple[tuple[str, ...], bool, int]  # (folded words, last word is a prefix, field mask)
@@ -108,9 +116,43 @@ _Probe = tuple[
 ]  # (the word when one whole word, words, prefix, fields)
 _Entry = tuple[int, int]  # (term id, field mask)
 _Phrase = tuple[int, int, tuple[str, ...], bool]  # (term id, field, words, last word is a prefix)
-_Found = tuple[dict[int, bool], tuple[_Phrase, ...]]
-"""For one word in one field: {term id: True} for the terms it proves present, and the phrases to check."""
-_NOTHING: _Found = ({}, ())
+_Found = tuple[dict[int, bool], tuple[_Phrase, ...], tuple[int, ...]]
+"""For one word in one field: {term id: True} for the terms it proves present, the phrases to check, and the
+rules those terms anchor (so that an item's candidates are gathered as its words are looked up)."""
+_NOTHING: _Found = ({}, (), ())
+
+
+class _Known(dict[int, bool]):
+    """Which terms the item contains, as far as worked out: anchors found by the scan, other terms looked for on
+    first asking (`__missing__`). Its `__getitem__` is the matcher's `has`: a term already known (most terms
+    asked about) is answered in C, without the Python call a closure costs."""
+
+    __slots__ = ("anchors", "probes", "sets", "words")
+    anchors: frozenset[int]
+    probes: Sequence[_Probe]
+    sets: list[set[str]]
+    words: list[list[str]]
+
+    def __missing__(self, tid: int) -> bool:
+        answer = False  # an anchor not found by the scan is absent; any other term is looked for now
+        if tid not in self.anchors:
+            word, words, prefix, fields = self.probes[tid]
+            sets = self.sets
+            if word is not None:  # the common case: one whole word
+                for f in fields:
+                    if word in sets[f]:
+                        answer = True
+                        break
+            else:
+                first = words[0] if len(words) > 1 or not prefix else None
+                for f in fields:
+                    if (first is None or first in sets[f]) and find_phrase(
+                        self.words[f], words, prefix, first_only=True
+                    ):
+                        answer = True
+                        break
+        self[tid] = answer
+        return answer
 
 
 class Scan:
@@ -118,7 +160,7 @@ class Scan:
 
     __slots__ = ("known", "lowered", "offsets", "pending", "probes", "sets", "spans_of", "texts", "words")
 
-    def __init__(self, item: MatchInput, probes: Sequence[_Probe]):
+    def __init__(self, item: MatchInput, probes: Sequence[_Probe], anchors: frozenset[int]):
         self.probes = probes
         self.texts = (item.title, item.summary, item.content, item.author, item.feed, item.link)
         # A feed without a separate summary gives its text as both summary and content (most items in the
@@ -137,7 +179,8 @@ class Scan:
         self.sets = [set(self.words[0]), set(summary_words)]
         self.sets.append(self.sets[1] if content_words is summary_words else set(content_words))
         self.sets += map(set, self.words[3:])
-        self.known: dict[int, bool] = {}
+        known = self.known = _Known()
+        known.anchors, known.probes, known.sets, known.words = anchors, probes, self.sets, self.words
         self.spans_of: dict[int, list[tuple[int, int, int]]] = {}
         self.offsets: dict[int, list[tuple[int, int]]] = {}  # per field, as far as worked out (non-ASCII text)
         self.pending: dict[int, Iterator[tuple[int, int]]] = {}
@@ -149,20 +192,6 @@ class Scan:
             text = self.texts[field]
             low = self.lowered[field] = text.lower() if text.isascii() or ascii_worded(text) else None
         return low
-
-    def contains(self, probe: _Probe) -> bool:
-        word, words, prefix, fields = probe
-        sets = self.sets
-        if word is not None:  # the common case: one whole word; a plain loop is faster than any() here
-            for f in fields:  # noqa: SIM110
-                if word in sets[f]:
-                    return True
-            return False
-        first = words[0] if len(words) > 1 or not prefix else None
-        for f in fields:
-            if (first is None or first in sets[f]) and find_phrase(self.words[f], words, prefix, first_only=True):
-                return True
-        return False
 
     def spans(self, term: Term, tid: int) -> list[tuple[int, int, int]]:
         """(field index, start, end) of every occurrence of `term`, memoised by term id (rules share terms)."""
@@ -197,9 +226,9 @@ class Scan:
         if len(terms) == 1:  # spans come in that order already
             term, tid = terms[0]
             text = term.text
-            return tuple([TermHit(text, FIELDS[f], start, end) for f, start, end in self.spans(term, tid)])
+            return tuple([_term_hit((text, FIELDS[f], start, end)) for f, start, end in self.spans(term, tid)])
         spans = {(f, start, end, t.text) for t, tid in terms for f, start, end in self.spans(t, tid)}
-        return tuple(TermHit(text, FIELDS[f], start, end) for f, start, end, text in sorted(spans))
+        return tuple([_term_hit((text, FIELDS[f], start, end)) for f, start, end, text in sorted(spans)])
 
 
 def _mask(fields: tuple[Field, ...]) -> int:
@@ -231,6 +260,17 @@ def _predicate(node: Node, tid: dict[Term, int]) -> _Predicate:
         (g,) = gs
         return lambda has: all(map(has, plain)) and not any(map(has, vetoes)) and g(has)
     return lambda has: all(map(has, plain)) and not any(map(has, vetoes)) and all(g(has) for g in gs)
+
+
+def _fixed(node: Node, tid: dict[Term, int]) -> _Pairs | None:
+    """The terms a true `node` always owes its truth to, when they do not depend on the item (see `_contributing`)."""
+    if isinstance(node, Term):
+        return ((node, tid[node]),)
+    if isinstance(node, And) and all(
+        isinstance(c, Term) or (isinstance(c, Not) and isinstance(c.child, Term)) for c in node.children
+    ):
+        return tuple((c, tid[c]) for c in node.children if isinstance(c, Term))
+    return None
 
 
 def _contributing(node: Node, tid: dict[Term, int]) -> _Contributing:
@@ -324,14 +364,21 @@ class Matcher:
         if not singles and not phrases:
             self._unused[field].add(word)
             return _NOTHING
-        found = self._memo[field][word] = (dict.fromkeys(singles, True), phrases)
+        by_anchor = self._by_anchor
+        rules = tuple(sorted({r for tid in singles for r in by_anchor[tid]}))
+        found = self._memo[field][word] = (dict.fromkeys(singles, True), phrases, rules)
         return found
 
     def scan(self, item: MatchInput) -> tuple[Scan, _Has]:
         """Split the item into words, find which anchors it contains, and return how to ask about other terms."""
-        probes = self._probes
-        scan = Scan(item, probes)
+        scan, _ = self._scan(item)
+        return scan, scan.known.__getitem__
+
+    def _scan(self, item: MatchInput) -> tuple[Scan, set[int]]:
+        """The item's `Scan`, with the anchors it contains known, and the rules they anchor (the candidates)."""
+        scan = Scan(item, self._probes, self._anchors)
         known = scan.known
+        candidates: set[int] = set()
         phrases: list[_Phrase] = []
         for field, distinct in enumerate(scan.sets):
             if distinct:
@@ -340,36 +387,33 @@ class Matcher:
                     found = memo.get(word) or self._lookup(word, field)
                     known.update(found[0])
                     phrases.extend(found[1])
-        sets = scan.sets
-        for tid, field, words, prefix in phrases:  # confirmed where the anchor word was seen (nowhere else)
-            if (
-                tid not in known
-                and words[0] in sets[field]  # a cheap test first: is its first word there at all?
-                and find_phrase(scan.words[field], words, prefix, first_only=True)
-            ):
-                known[tid] = True
-
-        anchors = self._anchors
-
-        def has(tid: int) -> bool:
-            answer = known.get(tid)
-            if answer is None:  # an anchor not found by now is absent; any other term is looked for now
-                answer = known[tid] = tid not in anchors and scan.contains(probes[tid])
-            return answer
-
-        return scan, has
+                    candidates.update(found[2])
+        if phrases:
+            sets, by_anchor = scan.sets, self._by_anchor
+            for tid, field, words, prefix in phrases:  # confirmed where the anchor word was seen (nowhere else)
+                if (
+                    tid not in known
+                    and words[0] in sets[field]  # a cheap test first: is its first word there at all?
+                    and find_phrase(scan.words[field], words, prefix, first_only=True)
+                ):
+                    known[tid] = True
+                    candidates.update(by_anchor[tid])
+        return scan, candidates
 
     def match(self, item: MatchInput) -> tuple[RuleHit, ...]:
         """The rules `item` matches, sorted by rule name, each with where its terms were found."""
-        scan, has = self.scan(item)
-        candidates: set[int] = set()
-        for tid in scan.known:  # only anchors so far, all present
-            candidates.update(self._by_anchor.get(tid, ()))
+        scan, candidates = self._scan(item)
         if not candidates:
             return ()
+        has = scan.known.__getitem__
         rules = self.rules
-        matched = [rules[r] for r in sorted(candidates) if (p := rules[r].predicate) is None or p(has)]
-        return tuple([RuleHit(rule.name, scan.hits(rule.contributing(has))) for rule in matched])
+        hits = scan.hits
+        out = []
+        for r in sorted(candidates):
+            rule = rules[r]
+            if (p := rule.predicate) is None or p(has):
+                out.append(_rule_hit((rule.name, hits(rule.fixed or rule.contributing(has)))))
+        return tuple(out)
 
 
 def compile_rules(rules: Sequence[tuple[str, str]]) -> Matcher:
@@ -398,5 +442,5 @@ def compile_rules(rules: Sequence[tuple[str, str]]) -> Matcher:
             by_anchor.setdefault(tid[term], []).append(index)
         trivial = isinstance(node, Term) or (isinstance(node, Or) and all(isinstance(c, Term) for c in node.children))
         predicate = None if trivial else _predicate(node, tid)
-        out.append(Rule(name, node, predicate, tid, _contributing(node, tid)))
+        out.append(Rule(name, node, predicate, tid, _contributing(node, tid), _fixed(node, tid)))
     return Matcher(out, list(keys), by_anchor)
