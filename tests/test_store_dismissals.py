@@ -187,7 +187,7 @@ def test_an_older_database_s_dismissals_are_carried_over_and_outlive_their_feed(
     _at_37(db_url)
 
     store = open_store(db_url)
-    assert [m.version for m in store.migrate(LATER)] == [38]
+    assert [m.version for m in store.migrate(LATER)][:1] == [38]  # (and any later one)
     try:
         assert store.kept_dismissals() == []  # (the dismissed matches show them)
         store.remove_feed(feed.id)

@@ -44,9 +44,10 @@ ADDED_COLUMNS = {
 }
 ADDED_INDEXES = {
     8: ("items", "ix_items_feed_hash"),
-    9: ("ingested_files", "ix_ingested_files_bytes"),
     16: ("ingested_files", "ix_ingested_files_sha256"),
 }
+# Indexes a migration made and a later one dropped: (made by, dropped by) → the index, to make again in between.
+DROPPED_INDEXES = {(9, 39): "CREATE INDEX ix_ingested_files_bytes ON ingested_files (source, sha256)"}
 # Columns whose value an upgrade gives by design from what was there (not the value the new code had stored).
 UPGRADE_DECIDES = {
     ("releases", "source_updated"),  # migration 14: unknown for releases stored before
@@ -66,6 +67,9 @@ def as_of(engine: sa.Engine, version: int) -> None:
         for v, (_, index) in ADDED_INDEXES.items():
             if v > version:
                 conn.exec_driver_sql(f"DROP INDEX {index}")
+        for (made, dropped), ddl in DROPPED_INDEXES.items():
+            if made <= version < dropped:
+                conn.exec_driver_sql(ddl)
         for v, columns in ADDED_COLUMNS.items():
             for table, column in columns if v > version else ():
                 for ix in sa.inspect(conn).get_indexes(table):
@@ -162,6 +166,32 @@ def test_an_older_database_upgrades_with_every_row_kept_and_publishes_the_same_b
         assert after["entry_ids"] == entry_ids, "ids published before stay"
     again = republish_from_scratch(office)
     assert again == published, "the same feeds, pages and ids, byte for byte"
+
+
+def ledger_indexes(engine: sa.Engine) -> set[str]:
+    return {i["name"] for i in sa.inspect(engine).get_indexes("ingested_files")}
+
+
+def test_the_ledgers_index_by_source_and_bytes_made_by_migration_9_goes_with_migration_39(any_office, make_app_for):
+    # (every ingested file's insert kept it up; the index by bytes alone finds what it found, a digest having a row
+    # or a few: a file's copy, under another name of its source or from another source, is still recognised)
+    office = any_office
+    store = office.app.store
+    assert "ix_ingested_files_bytes" not in ledger_indexes(store.engine), "a new database never keeps it"
+    with store.transaction() as tx:
+        tx.record_ingested_files([("inbox", "a.txt", "ab" * 32, ["r1"]), ("other", "b.txt", "ab" * 32, ["r2"])], NOW)
+    office.app.close()
+    old = open_store(office.settings.database_url)
+    as_of(old.engine, 38)
+    assert {"ix_ingested_files_bytes", "ix_ingested_files_sha256"} <= ledger_indexes(old.engine)
+    old.close()
+    office.app = make_app_for(office.settings)  # the start migrates
+    store = office.app.store
+    assert "ix_ingested_files_bytes" not in ledger_indexes(store.engine)
+    assert "ix_ingested_files_sha256" in ledger_indexes(store.engine)
+    with store.transaction() as tx:
+        assert tx.files_with_bytes("inbox", ["ab" * 32]) == {"ab" * 32: ("inbox", "a.txt", ["r1"])}
+        assert tx.files_with_bytes("inbox", ["ab" * 32], elsewhere=True) == {"ab" * 32: ("other", "b.txt", ["r2"])}
 
 
 def test_a_migration_failing_half_way_leaves_nothing_of_itself_and_the_next_start_applies_it(
