@@ -192,6 +192,20 @@ def test_the_ledgers_index_by_source_and_bytes_made_by_migration_9_goes_with_mig
     with store.transaction() as tx:
         assert tx.files_with_bytes("inbox", ["ab" * 32]) == {"ab" * 32: ("inbox", "a.txt", ["r1"])}
         assert tx.files_with_bytes("inbox", ["ab" * 32], elsewhere=True) == {"ab" * 32: ("other", "b.txt", ["r2"])}
+    if store.engine.dialect.name == "sqlite":  # found through the index by bytes, not by walking a source's files
+        seen: list[tuple[str, tuple[object, ...]]] = []
+
+        def note(conn: object, cursor: object, sql: str, params: tuple[object, ...], *rest: object) -> None:
+            seen.append((sql, params))
+
+        sa.event.listen(store.engine, "before_cursor_execute", note)
+        with store.transaction() as tx:
+            tx.files_with_bytes("inbox", ["ab" * 32, "cd" * 32])  # (two: one alone, SQLite would use it anyway)
+        sa.event.remove(store.engine, "before_cursor_execute", note)
+        sql, params = next((q, p) for q, p in seen if "ingested_files" in q)
+        with store.engine.connect() as conn:
+            plan = " ".join(str(row) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+        assert "ix_ingested_files_sha256" in plan, plan
 
 
 def test_a_migration_failing_half_way_leaves_nothing_of_itself_and_the_next_start_applies_it(

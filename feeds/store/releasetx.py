@@ -262,16 +262,20 @@ class Tx:
         self, source: str, hashes: Iterable[str], *, elsewhere: bool = False
     ) -> dict[str, tuple[str, str, list[str]]]:
         """For each of these SHA-256 digests that a file of `source` (with `elsewhere`: of every other source) had
-        when it was ingested: (its source, its name, the ids of its releases), the earliest such file."""
+        when it was ingested: (its source, its name, the ids of its releases), the earliest such file.
+
+        Found by the digests alone, the source told apart here: a digest has one row, or a few, and with
+        `source = ?` in the query SQLite would rather walk the ledger's key for every file of the source (the index
+        by source and bytes that it used went with migration 39)."""
         t = schema.ingested_files
         found: dict[str, tuple[str, str, list[str]]] = {}
         dialect = self.conn.dialect.name
         earliest = (t.c.ingested_at, in_code_point_order(t.c.source, dialect), in_code_point_order(t.c.name, dialect))
         for chunk in chunks(sorted(set(hashes)), 500):
             q = sa.select(t.c.sha256, t.c.source, t.c.name, t.c.release_ids).where(t.c.sha256.in_(chunk))
-            q = q.where(t.c.source != source if elsewhere else t.c.source == source).order_by(*earliest)
-            for sha, src, name, ids in self.conn.execute(q):
-                found.setdefault(sha, (src, name, json.loads(ids)))
+            for sha, src, name, ids in self.conn.execute(q.order_by(*earliest)):
+                if (src != source) is elsewhere and sha not in found:
+                    found[sha] = (src, name, json.loads(ids))
         return found
 
     def file_already_ingested(self, source: str, name: str, sha256: str) -> bool:
