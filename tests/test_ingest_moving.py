@@ -91,3 +91,19 @@ def test_a_crash_while_moving_duplicates_nothing_on_restart(app, inbox, monkeypa
     assert report.count("unchanged") == stored and report.count("created") == 7 - stored
     assert app.store.count_releases() == 7
     assert sorted(p.name for p in (inbox / "processed").iterdir()) == names
+
+
+def test_a_file_moves_under_its_own_name_or_the_first_free_numbered_one_and_its_outcome_says_where(app, inbox):
+    """The usual move (its own name free in processed/) and the taken one (numbered: never overwrite) name, in the
+    outcome, the path the file is at; the earlier copies stay untouched."""
+    processed = inbox / "processed"
+    processed.mkdir()
+    (processed / "r00.json").write_text("an earlier copy", encoding="utf-8")
+    (processed / "r00.2.json").write_text("another", encoding="utf-8")
+    drop_releases(inbox, 2)
+    report = run_ingest(app)
+    where = {Path(o.origin).name: o.moved_to for o in report.outcomes}
+    assert where == {"r00.json": str(processed / "r00.3.json"), "r01.json": str(processed / "r01.json")}
+    assert (processed / "r00.json").read_text(encoding="utf-8") == "an earlier copy"
+    assert (processed / "r00.2.json").read_text(encoding="utf-8") == "another"
+    assert json.loads((processed / "r00.3.json").read_text(encoding="utf-8"))["title"] == "Fisheries talks, round 0"

@@ -341,8 +341,8 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
     try:
         if unit.error and not exists_in(name, inbox):
             return None, None
-        dest = free_name(target, fitting(name), note=bool(unit.error), dropped=name)
         if unit.error:
+            dest = free_name(target, fitting(name), note=True, dropped=name)
             # Written whole under a hidden name, then renamed: a kill while writing leaves no note that is empty or
             # cut short (which would not be recognised as ours, and would take the name); the note is in place
             # before the file moves, so a rejected file never sits without its reason. (O_TRUNC, not O_EXCL: a
@@ -359,10 +359,14 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
                 with contextlib.suppress(OSError):
                     os.unlink(part, dir_fd=target)
                 raise
+        else:  # (the usual case: its own name, free; one check, no `free_name` call, ~9 k instructions a file less)
+            dest = fitting(name)
+            if exists_in(dest, target):
+                dest = free_name(target, dest)
         os.replace(name, dest, src_dir_fd=inbox, dst_dir_fd=target)
         if unit.read_as is not None and identity_in(dest, target) != unit.read_as:
             return _put_back(unit, name, dest, inbox, target, target_path)
-        return os.path.join(target_path, dest), None
+        return f"{target_path}{os.sep}{dest}", None  # (`os.path.join` of a folder and a bare name, cheaper)
     except OSError as e:
         if isinstance(e, FileNotFoundError) and not exists_in(name, inbox):
             return None, None  # moved away meanwhile (checked only now: the usual case needs no extra stat)
