@@ -8,6 +8,7 @@ have not exited once it is closed; the daemon calls it as it stops."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -56,7 +57,7 @@ def test_a_closed_app_whose_worker_will_not_end_does_not_hold_the_process_at_exi
     assert done.returncode == 0, done.stderr
     # (the stuck one, and maybe its idle fellow, which had not read its stop yet: no time was given)
     assert json.loads(done.stdout.splitlines()[-1])["ended"] in (1, 2)
-    assert "had not exited 0 s after the stop; killed (pid " in done.stderr
+    assert "had not exited 0.0 s after the stop; killed (pid " in done.stderr
 
 
 def test_pools_whose_workers_all_exited_are_not_kept(make_settings, make_app_for):
@@ -75,3 +76,36 @@ def test_pools_whose_workers_all_exited_are_not_kept(make_settings, make_app_for
     assert isinstance(kept, list) and len(kept) <= 2, kept
     assert workers.end_stragglers(app, wait=30.0) == []  # (every worker exits once told to: none is killed)
     assert all(p.exitcode is not None for t in kept for p in t.values())
+
+
+class _EarlyJoin(multiprocessing.get_context("fork").Process):  # type: ignore[misc,name-defined]
+    """A worker whose first join comes back at once, before it has exited (as a forkserver worker's once did in
+    CI): that join tells it to exit, and it exits a moment later."""
+
+    def __init__(self) -> None:
+        self.tell, there = multiprocessing.Pipe()
+        super().__init__(target=_exit_when_told, args=(there,), daemon=True)
+        self.early = True
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.early:
+            self.early = False
+            self.tell.send("exit")
+            return
+        super().join(timeout)
+
+
+def _exit_when_told(conn) -> None:
+    conn.recv()
+
+
+def test_a_worker_still_exiting_after_an_early_join_is_waited_for_not_killed(make_settings, make_app_for):
+    from feeds import workers
+
+    app = make_app_for(make_settings())
+    worker = _EarlyJoin()
+    worker.start()
+    app.extras["worker_pools_retired"] = [{worker.pid: worker}]
+    app.close()
+    assert workers.end_stragglers(app, wait=30.0) == []
+    assert worker.exitcode == 0  # (it exited by itself: a killed one's exit code is -9)
