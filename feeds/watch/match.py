@@ -275,17 +275,14 @@ def _fixed(node: Node, tid: dict[Term, int]) -> _Pairs | None:
 
 def _contributing(node: Node, tid: dict[Term, int]) -> _Contributing:
     """A closure giving what `satisfying_terms` gives for a true `node`, without walking the tree per item: the
-    terms of an AND of terms and excluded terms are known at compile time, the rest asks `has` as it goes."""
-    if isinstance(node, Term):
-        single = ((node, tid[node]),)
-        return lambda has: single
+    terms of a term, or of an AND of terms and excluded terms, are known at compile time (`_fixed`), the rest asks
+    `has` as it goes."""
+    fixed = _fixed(node, tid)
+    if fixed is not None:
+        return lambda has: fixed
     if isinstance(node, Not):
         return lambda has: ()
-    if isinstance(node, And) and all(
-        isinstance(c, Term) or (isinstance(c, Not) and isinstance(c.child, Term)) for c in node.children
-    ):
-        fixed = tuple((c, tid[c]) for c in node.children if isinstance(c, Term))
-        return lambda has: fixed
+    assert not isinstance(node, Term)  # (a term's own pair is fixed)
     terms = [c for c in node.children if isinstance(c, Term)]
     if isinstance(node, Or) and len(terms) == len(node.children):
         pairs = tuple((c, tid[c]) for c in terms)
