@@ -84,12 +84,16 @@ def _add_column(table: sa.Table, name: str) -> Callable[[Connection], None]:
     return run
 
 
+def _has_index(conn: Connection, table: sa.Table, name: str) -> bool:
+    return name in {i["name"] for i in sa.inspect(conn).get_indexes(table.name)}
+
+
 def _add_index(table: sa.Table, name: str) -> Callable[[Connection], None]:
     """Create the index `name` of `table` on a table an older migration created without it (a new database has
     it already)."""
 
     def run(conn: Connection) -> None:
-        if name in {i["name"] for i in sa.inspect(conn).get_indexes(table.name)}:
+        if _has_index(conn, table, name):
             return
         (index,) = (i for i in table.indexes if i.name == name)
         index.create(conn)
@@ -102,7 +106,7 @@ def _add_index_as(table: sa.Table, name: str, *columns: str) -> Callable[[Connec
     longer has (a later migration drops it), made as the migration that brought it made it."""
 
     def run(conn: Connection) -> None:
-        if name not in {i["name"] for i in sa.inspect(conn).get_indexes(table.name)}:
+        if not _has_index(conn, table, name):
             conn.exec_driver_sql(f"CREATE INDEX {name} ON {table.name} ({', '.join(columns)})")
 
     return run
@@ -112,7 +116,7 @@ def _drop_index(table: sa.Table, name: str) -> Callable[[Connection], None]:
     """Drop the index `name` of `table` if it is there."""
 
     def run(conn: Connection) -> None:
-        if name in {i["name"] for i in sa.inspect(conn).get_indexes(table.name)}:
+        if _has_index(conn, table, name):
             conn.exec_driver_sql(f"DROP INDEX {name}")
 
     return run
