@@ -3,7 +3,8 @@
     FeedLink… ──render_opml──► RenderedFile("feeds.opml") ──writer──► out/
 
 Readers import it to subscribe to all of a press office's feeds at once. The document follows the OPML 2.0 spec
-(http://opml.org/spec2.opml): a parent outline per `FeedLink.group`, one `type="rss"` outline per logical feed.
+(http://opml.org/spec2.opml): a parent outline per `FeedLink.group` (its `text` only), one `type="rss"` outline
+per logical feed.
 
 What this module must not do: read the clock (`updated` is given), build XML by string concatenation (lxml
 escapes every attribute), or list a feed once per format (a reader would subscribe to it three times).
@@ -50,7 +51,9 @@ def render_opml(
     _text(head, "docs", OPML_DOCS)
     body = etree.SubElement(opml, "body")
     for group in group_feeds(feeds):
-        parent = etree.SubElement(body, "outline", {"text": _clean(group.name), "title": _clean(group.name)})
+        # A folder is named by `text` alone: OPML 2.0 defines `title` (like `xmlUrl`) for `type="rss"` outlines,
+        # and an untyped outline with one reads as a subscription missing its type (the W3C feed validator warns).
+        parent = etree.SubElement(body, "outline", {"text": _clean(group.name)})
         for feed in group.feeds:
             link = feed.preferred
             etree.SubElement(
