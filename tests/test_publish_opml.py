@@ -67,8 +67,16 @@ def test_opml_head() -> None:
         ("dateModified", "Fri, 03 Nov 2017 14:00:00 +0000"),
         ("ownerName", "Department for Coastal Affairs press office"),
         ("ownerEmail", "newsdesk@example.gov.uk"),
-        ("docs", "http://opml.org/spec2.opml"),
     ]
+
+
+def test_opml_head_holds_only_elements_the_w3c_validator_knows() -> None:
+    """The W3C feed validator's OPML head accepts title, dates, owner and window state; any other element (OPML
+    2.0's optional <docs> included) is an "undefined element" error that fails the whole subscription list."""
+    known = {"title", "dateCreated", "dateModified", "ownerName", "ownerEmail", "ownerId", "expansionState"}
+    known |= {"vertScrollState", "windowTop", "windowLeft", "windowBottom", "windowRight"}
+    head = parse(render_opml(SITE, FEEDS, updated=UPDATED).data).find("head")
+    assert {e.tag for e in head} <= known
 
 
 def test_opml_date_created_is_the_sites_first_publication_not_its_last_change() -> None:

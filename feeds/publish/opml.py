@@ -24,7 +24,6 @@ from feeds.publish.pageviews import group_feeds
 from feeds.publish.spec import FeedLink, RenderedFile
 
 OPML_PATH = "feeds.opml"
-OPML_DOCS = "http://opml.org/spec2.opml"
 
 # Characters XML 1.0 forbids (§2.2 Char): lxml refuses them, so outside text is cleaned rather than crash the run.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -48,7 +47,8 @@ def render_opml(
     _text(head, "ownerName", site.author)
     if site.email:
         _text(head, "ownerEmail", site.email)
-    _text(head, "docs", OPML_DOCS)
+    # No <docs>: OPML 2.0 makes it optional and readers ignore it, but the W3C feed validator (all its versions)
+    # knows no such head element and calls the whole document invalid ("Undefined head element: docs").
     body = etree.SubElement(opml, "body")
     for group in group_feeds(feeds):
         # A folder is named by `text` alone: OPML 2.0 defines `title` (like `xmlUrl`) for `type="rss"` outlines,
