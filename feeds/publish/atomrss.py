@@ -11,8 +11,10 @@ needs help to be valid and repeatable; every fix is made on feedgen's lxml tree 
 - RSS shares Atom's link list, keeps only the first rel="self" (Atom's) and takes the last link as <link>: the self
   link is pointed at rss.xml, <link> at the home page, and hub and RFC 5005 links are added to the channel.
 - an RSS item gets the summary as <description> (escaped: it is HTML there) and the content as content:encoded; the
-  channel <description> is HTML too (feedparser reports it as text/html, and readers render it), so the subtitle or
-  title feedgen wrote as it is is escaped there as well. Atom's <subtitle type="text"> stays plain text.
+  channel <description> is read as HTML too (feedparser reports it as text/html, and readers render it), though the
+  RSS Profile and the W3C validator take it for plain text: the subtitle or title is written as it is when it reads
+  the same both ways ("Foreign & Commonwealth Office"), else escaped as HTML, so it never reaches readers as markup.
+  Atom's <subtitle type="text"> stays plain text.
 - RSS <author> must be an email address, so an item's author without one is a dc:creator, the feed's author for
   an entry naming none (as an Atom entry inherits it): readers name an item without one by managingEditor. An
   item in another language than the channel's says so as dc:language, as an Atom entry does with xml:lang.
@@ -27,6 +29,7 @@ or vet a spec itself (`feedcheck` does, once for all formats).
 from __future__ import annotations
 
 import html
+import re
 from functools import partial
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
@@ -41,6 +44,7 @@ FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005 feed history
 DC_NS = "http://purl.org/dc/elements/1.1/"
 MEDIA_NS = "http://search.yahoo.com/mrss/"  # Media RSS: media:thumbnail, the lead image readers show beside an entry
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_TAG_START = re.compile(r"<[A-Za-z/!?]")  # where an HTML parser would see a tag, a comment or a declaration begin
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
 
 
@@ -237,8 +241,22 @@ def _dc_creators(entry: FeedEntry, feed_author: Person) -> tuple[str, ...]:
     return tuple(p.name for p in entry.authors or (feed_author,))
 
 
+def _channel_description(text: str) -> str:
+    """An RSS channel's <description> for a plain `text`: the text itself when it reads the same as HTML and as
+    text, else the text escaped as HTML.
+
+    Readers render a channel description as HTML (feedparser reports it as text/html), so a topic or organisation
+    named "<script>…" must arrive escaped, as text. But the RSS Profile allows HTML only in an item's description,
+    and the W3C feed validator warns (ContainsHTML) on a channel description holding an entity, so a text with no
+    tag and no character reference in it ("Foreign & Commonwealth Office") is written as it is: a lone "&" reads
+    as "&" in HTML too, where escaping it showed "&amp;" to readers that take the text as text."""
+    if html.unescape(text) == text and not _TAG_START.search(text):
+        return text
+    return html.escape(text, quote=False)
+
+
 class _RssChannelFixes(_Fixes):
-    """Channel-level fixes: the description as HTML, RSS's own self link and <link>, dates from the spec, the
+    """Channel-level fixes: the description read as HTML, RSS's own self link and <link>, dates from the spec, the
     atom:links feedgen drops, fh:archive, the stylesheet PI."""
 
     def __init__(self, spec: FeedSpec) -> None:
@@ -252,9 +270,7 @@ class _RssChannelFixes(_Fixes):
     def extend_rss(self, rss: etree._Element) -> etree._Element:
         spec = self.spec
         channel = _child(rss, "channel")
-        # An RSS channel <description> is HTML, as an item's is (_RssItemFixes): feedgen wrote the plain text as it
-        # is, so a topic or organisation named "<script>…" would reach readers as markup. Escaped, it reads as text.
-        _set_text(channel, "description", html.escape(spec.subtitle or spec.title, quote=False))
+        _set_text(channel, "description", _channel_description(spec.subtitle or spec.title))
         _set_text(channel, "link", spec.home_url)  # feedgen uses whichever link was added last
         self_link = _child(channel, f"{{{ATOM_NS}}}link")  # feedgen copied the first rel="self": Atom's
         self_link.set("href", self_url(spec, "rss"))

@@ -5,8 +5,9 @@
 
   Constraints: XSLT 1.0 only (what browsers run); no script; no disable-output-escaping (Firefox ignores it), so
   RSS item descriptions, which are escaped HTML, are not shown, and every feed text is output as text, never as
-  markup. The RSS channel description is escaped HTML of a plain text (only &, < and > escaped, by feeds.publish.
-  feeds): its three entities are turned back into characters, and the text is output as text.
+  markup. The RSS channel description is a plain text as HTML (the text itself, or, where it would read as markup,
+  with &, < and > escaped, by feeds.publish.atomrss): those three entities are turned back into characters, and
+  the text is output as text.
   Links are emitted only for http(s) URLs. Browsers apply the stylesheet only from the feed's own origin.
 
   Written in English. feeds.publish.stylesheet writes the words (the `label-…` variables) and the dates (the
