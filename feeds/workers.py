@@ -280,6 +280,7 @@ def end_stragglers(app: App, *, wait: float) -> list[int]:
         left = [p for p in left if _running(p)]
         if left:
             time.sleep(_POLL / 10)  # (a join that raised or came back at once does not spin this loop)
+    waited = time.monotonic() - start  # (before the kills: their joins are not the stop's wait)
     for process in left:
         with contextlib.suppress(Exception):
             process.kill()
@@ -289,7 +290,7 @@ def end_stragglers(app: App, *, wait: float) -> list[int]:
             "%d worker process%s had not exited %.1f s after the stop; killed (pid %s)",
             len(left),
             "" if len(left) == 1 else "es",
-            time.monotonic() - start,
+            waited,
             ", ".join(str(p.pid) for p in left),
         )
     return [p.pid for p in left]

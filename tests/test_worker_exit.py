@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -57,7 +58,11 @@ def test_a_closed_app_whose_worker_will_not_end_does_not_hold_the_process_at_exi
     assert done.returncode == 0, done.stderr
     # (the stuck one, and maybe its idle fellow, which had not read its stop yet: no time was given)
     assert json.loads(done.stdout.splitlines()[-1])["ended"] in (1, 2)
-    assert "had not exited 0.0 s after the stop; killed (pid " in done.stderr
+    # The seconds waited before the kill (none were given; the checks of which still run take a few ms, more on a
+    # busy machine), not counting the kill's own wait for the worker to go (up to 5 s).
+    said = re.search(r"had not exited (\d+\.\d) s after the stop; killed \(pid \d+", done.stderr)
+    assert said is not None, done.stderr
+    assert float(said.group(1)) < 5.0, done.stderr
 
 
 def test_pools_whose_workers_all_exited_are_not_kept(make_settings, make_app_for):
