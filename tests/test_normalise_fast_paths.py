@@ -1,20 +1,27 @@
 """The shortcuts of normalising a release give exactly what the general code they stand in for gives: the content
-hash built around the body's JSON, a summary's paragraphs found one by one, quotation marks in ASCII text."""
+hash built around the body's JSON, a summary's paragraphs found one by one, quotation marks in ASCII text, the
+fields not given left uncleaned."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feeds.config import Site, TopicSettings
+from feeds.model import RawRelease
+from feeds.normalise import normalise_release
 from feeds.normalise import release as release_module
 from feeds.normalise import text as text_module
+from feeds.normalise.fields import changes_of, url_of
 from feeds.normalise.ids import slugify
 from feeds.normalise.plaintext import left_open
-from feeds.normalise.text import collapse, iter_paragraphs, xml_safe
+from feeds.normalise.text import collapse, iter_paragraphs, one_line_text, xml_safe
 
 _AWKWARD = st.text(alphabet=st.sampled_from('ab "\\\n\r\t\x00\x01\x08\x0c\x1f\x7fé€“”’😀\u2028'), max_size=40)
 
@@ -86,3 +93,40 @@ def test_an_ascii_text_is_slugified_as_any_text_is(text, max_length):
 def test_a_summary_line_is_collapsed_as_collapse_does(text, collapsed_already):
     line = collapse(text) if collapsed_already else text
     assert text_module._collapsed(line) == collapse(line)
+
+
+def test_a_field_not_given_is_what_cleaning_it_would_give():
+    """`normalise_release` skips cleaning a text, a link or the changes not given: what cleaning them would give."""
+    bare = RawRelease(origin="/inbox/a.json", source="inbox", title="A", body="Text.")
+    assert one_line_text("") == ""
+    assert url_of(bare, "link", None, None) is None
+    assert changes_of(bare, ZoneInfo("Europe/London")) == []
+
+
+def test_fields_given_blank_are_as_not_given():
+    site = Site(
+        title="Office",
+        base_url="https://press.example.org/",
+        author="Office",
+        language="en-GB",
+        timezone="Europe/London",
+    )
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+    def norm(**fields: object):
+        raw = RawRelease(origin="/inbox/a.json", source="inbox", title="A", body="Text.", **fields)  # type: ignore[arg-type]
+        return normalise_release(raw, site, TopicSettings(), now)
+
+    plain = norm()
+    for blank in ("", " \n", "\x00"):
+        got = norm(change_note=blank, translation_of=blank, organisation=blank, withdrawn_note=blank)
+        assert (got.change_note, got.translation_of, got.organisation, got.withdrawn_note) == (
+            None,
+            None,
+            "Office",
+            None,
+        )
+        assert got.content_hash == plain.content_hash
+    given = norm(change_note=" a \n b ", translation_of="x", organisation=" Sea\tOffice ", withdrawn_note="Old.")
+    assert (given.change_note, given.translation_of, given.organisation) == ("a b", "x", "Sea Office")
+    assert given.withdrawn_note == "Old." and given.withdrawn_at == now
