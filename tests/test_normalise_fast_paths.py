@@ -130,3 +130,37 @@ def test_fields_given_blank_are_as_not_given():
     given = norm(change_note=" a \n b ", translation_of="x", organisation=" Sea\tOffice ", withdrawn_note="Old.")
     assert (given.change_note, given.translation_of, given.organisation) == ("a b", "x", "Sea Office")
     assert given.withdrawn_note == "Old." and given.withdrawn_at == now
+
+
+_TEXT_OR_NONE = st.none() | _AWKWARD | st.text()
+
+
+@settings(max_examples=1000)
+@given(
+    texts=st.fixed_dictionaries(
+        {key: _TEXT_OR_NONE for key in release_module._PLAIN_KEYS - {"changes", "topics", "v"}}
+    ),
+    topics=st.lists(_AWKWARD | st.text(), max_size=3) | st.sampled_from([[1], ("a", "b"), "ab", None]),
+    v=st.integers() | st.sampled_from([True, 1.0]),
+    changes=st.sampled_from([[], [["2026-11-02T09:30:00Z", "x"]]]),
+    extra=st.sampled_from([{}, {"change_note": "a"}, {"translation_of": "b"}]),
+)
+def test_the_hashed_fields_json_is_the_canonical_json(texts, topics, v, changes, extra):
+    fields = {"v": v, **texts, "topics": topics, "changes": changes, **extra}
+    plain = release_module._plain_fields_json(fields)
+    if plain is not None:
+        assert plain == release_module._CANONICAL_JSON.encode(fields)
+    plain_shape = type(topics) in (list, tuple) and all(isinstance(t, str) for t in topics)
+    if (changes, extra, type(v)) == ([], {}, int) and plain_shape:
+        assert plain is not None  # (the shortcut is taken whenever it may be)
+
+
+def test_the_hashed_fields_of_a_release_take_the_shortcut():
+    fields = {
+        "v": 1, "title": 'Talks "now" (1)', "summary": None, "topics": ["Climate", "Trade"], "organisation": "Office",
+        "language": "en", "document_type": "press_release", "slug": None, "link": None, "image": None,
+        "published": "2026-11-02T09:30:00Z", "updated": None, "withdrawn_at": None, "withdrawn_note": "é\n\\",
+        "changes": [],
+    }  # fmt: skip
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert release_module._plain_fields_json(dict(fields)) == canonical

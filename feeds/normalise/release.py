@@ -353,8 +353,50 @@ def _content_hash(fields: dict[str, Any]) -> str:
     escaped by `_json_string` rather than by the encoder's character-by-character escaping (~30 instructions a
     character, 55 k a release)."""
     body = fields.pop("body_html")
-    rest = _CANONICAL_JSON.encode(fields).encode("utf-8")
+    rest = (_plain_fields_json(fields) or _CANONICAL_JSON.encode(fields)).encode("utf-8")
     return hashlib.sha256(b'{"body_html":' + _json_string(body) + b"," + rest[1:]).hexdigest()
+
+
+_PLAIN_KEYS = frozenset(
+    {"changes", "document_type", "image", "language", "link", "organisation", "published", "slug", "summary"}
+    | {"title", "topics", "updated", "v", "withdrawn_at", "withdrawn_note"}
+)
+"""The fields hashed for nearly every release: no change note, no translation."""
+_PLAIN_JSON = '{"changes":[],' + ",".join(f'"{key}":%s' for key in sorted(_PLAIN_KEYS - {"changes"})) + "}"
+"""`_CANONICAL_JSON` of `_PLAIN_KEYS` without changes: each value in its place, in the order the keys sort."""
+_quoted = json.encoder.encode_basestring  # (what the encoder writes a string as: `ensure_ascii=False`)
+
+
+def _text_json(text: str | None) -> str:
+    return "null" if text is None else _quoted(text)
+
+
+def _plain_fields_json(fields: dict[str, Any]) -> str | None:
+    """`_CANONICAL_JSON.encode(fields)` for the fields of nearly every release (`_PLAIN_KEYS`, no changes, each text
+    a string or None): each value written into one format, where the encoder sorts the items and writes each key
+    and its value through its own calls (~54 k instructions against ~25 k). Else None (tests compare the two)."""
+    f = fields
+    if f.keys() != _PLAIN_KEYS or f["changes"] or type(f["v"]) is not int or type(f["topics"]) not in (list, tuple):
+        return None
+    try:  # (a value of another type: `encode_basestring` refuses it, as it refuses anything but a string)
+        return _PLAIN_JSON % (
+            _text_json(f["document_type"]),
+            _text_json(f["image"]),
+            _text_json(f["language"]),
+            _text_json(f["link"]),
+            _text_json(f["organisation"]),
+            _text_json(f["published"]),
+            _text_json(f["slug"]),
+            _text_json(f["summary"]),
+            _text_json(f["title"]),
+            "[" + ",".join(map(_quoted, f["topics"])) + "]",
+            _text_json(f["updated"]),
+            int.__repr__(f["v"]),
+            _text_json(f["withdrawn_at"]),
+            _text_json(f["withdrawn_note"]),
+        )
+    except TypeError:
+        return None
 
 
 _JSON_ESCAPES = tuple((ord(c), c.encode(), json.dumps(c)[1:-1].encode()) for c in '\\"\n\r\t')
