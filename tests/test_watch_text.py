@@ -312,3 +312,19 @@ def test_the_chunked_path_equals_the_general_path_cold_and_memoised(text: str) -
     general = [w for raw in _WORD.findall(text) for w in _fold_word(raw)]
     assert fold_words(text) == general
     assert fold_words(text) == general  # the second time from the memo
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("“東京” — Tokyo’s", ["東", "京", "tokyo", "s"]),  # Han among separators only: one letter a word
+        ("ไทย… “Thai”", ["ไ", "ท", "ย", "thai"]),
+        ("café’s “menu”", ["cafe", "s", "menu"]),  # an accent among separators: folded, by chunks
+        ("It’s — plain\u00a0English…", ["it", "s", "plain", "english"]),
+    ],
+)
+def test_the_kinds_of_a_texts_other_characters_choose_its_path(text: str, words: list[str]) -> None:
+    # Each non-ASCII character's kind is memoised: the second reading (from the memo) gives the same words.
+    general = [w for raw in _WORD.findall(text) for w in _fold_word(raw)]
+    assert fold_words(text) == general == words
+    assert fold_words(text) == words

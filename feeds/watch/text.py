@@ -17,7 +17,7 @@ the offsets of those same words in the original text, computed only to report wh
 `tokenize` pairs the two. `find_phrase` locates a phrase among folded words (adjacent words, the last one
 possibly a prefix); `ascii_spans` finds the same occurrences straight in ASCII text.
 
-This module is pure: no I/O, no state but bounded memos (folded words, characters that separate words).
+This module is pure: no I/O, no state but bounded memos (folded words, the kinds of non-ASCII characters).
 """
 
 from __future__ import annotations
@@ -124,51 +124,64 @@ def _fold_word(word: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(fold(word)))
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_SEPARATOR: dict[str, bool] = {}
-"""Memo: a non-ASCII character → whether it only ever separates words (no letter, digit or mark; lower case)."""
+_ASCII_BYTES = bytes(range(0x80))
+_SEPARATES, _SPACED, _UNSPACED = 0, 1, 2
+_KIND: dict[str, int] = {}
+"""Memo: a non-ASCII character → `_SEPARATES` when it only ever separates words (no letter, digit or mark; lower
+case), `_UNSPACED` when it is a letter of a script without spaces (`_HAS_CJK`), else `_SPACED`."""
 
 
-def _separates(ch: str) -> bool:
-    return (
+def _kind(ch: str) -> int:
+    if _HAS_CJK.match(ch):
+        return _UNSPACED
+    separates = (
         not _WORD.match(ch)
         and not unicodedata.category(ch).startswith("M")
         and ch not in INVISIBLE
         and ch.lower() == ch
     )
+    return _SEPARATES if separates else _SPACED
+
+
+def _kinds(data: bytes) -> set[int]:
+    """The kinds (`_KIND`) of the non-ASCII characters of the text whose UTF-8 (surrogates passed) is `data`: its
+    ASCII bytes deleted, the rest decoded, each distinct character looked up, all in C once they are memoised."""
+    others = set(data.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+    kinds = set(map(_KIND.get, others))
+    if None not in kinds:
+        return kinds  # type: ignore[return-value]
+    if len(_KIND) >= _SINGLE_LIMIT:
+        _KIND.clear()
+    return {_KIND.setdefault(ch, _kind(ch)) for ch in others}
 
 
 def ascii_worded(text: str) -> bool:
     """Whether the words of `text` are exactly its runs of ASCII letters and digits: ASCII text, or text whose
     other characters are all separators (curly quotes, dashes, no-break spaces…), as in most English text.
     Folding is then lower-casing, which keeps every offset."""
-    if text.isascii():
-        return True
-    for ch in set(_NON_ASCII.findall(text)):
-        separates = _SEPARATOR.get(ch)
-        if separates is None:
-            if len(_SEPARATOR) >= _SINGLE_LIMIT:
-                _SEPARATOR.clear()
-            separates = _SEPARATOR[ch] = _separates(ch)
-        if not separates:
-            return False
-    return True
+    return text.isascii() or _kinds(text.encode("utf-8", "surrogatepass")) == {_SEPARATES}
 
 
 def fold_words(text: str) -> list[str]:
     """The folded words of `text`, in order: the same sequence as ``[t.text for t in tokenize(text)]``."""
     if text.isascii():  # (the common case, without a call)
-        # ASCII folding is lower-casing and keeps every offset: one C-level pass, no per-word work.
+        # ASCII folding is lower-casing and keeps every offset: one C-level pass, no per-word work. (A byte table
+        # and a split would be about twice as fast, but lower `bench_match`'s 10,000-rule ratio: README "Tried
+        # and not kept".)
         return _ASCII_WORD.findall(text.lower())
-    if ascii_worded(text):
+    # The kinds of its non-ASCII characters, from its UTF-8 with the ASCII bytes deleted (a few distinct
+    # characters, each looked up once): no regex pass over the whole text to find them, or to look for Han or kana.
+    data = text.encode("utf-8", "surrogatepass")
+    kinds = _kinds(data)
+    if kinds == {_SEPARATES}:
         # Its other characters only separate words (curly quotes, dashes, no-break spaces: most English text
-        # that is not ASCII: half the characters of the corpus's items), and lower-casing leaves them as they are: each
-        # becomes a "?" in bytes, which the table makes a space with the rest of the punctuation. In C, without
-        # lower-casing and searching text of two bytes a character (the corpus's 1,150 such texts in 20 ms against 36).
-        return text.encode("ascii", "replace").translate(_ASCII_FOLD).decode("ascii").split()
-    if _HAS_CJK.search(text):
+        # that is not ASCII: half the characters of the corpus's items), and lower-casing leaves them as they are:
+        # each byte of their UTF-8 becomes a space by the table, with the rest of the punctuation. In C, without
+        # lower-casing and searching text of two bytes a character.
+        return data.translate(_ASCII_FOLD).decode("ascii").split()
+    if _UNSPACED in kinds:
         return _fold_raw_words(_WORD.findall(text))
-    return _fold_chunks(text)
+    return _fold_chunks(data)
 
 
 def _fold_raw_words(raw: list[str]) -> list[str]:
@@ -198,15 +211,16 @@ _CHUNKS: dict[str, str] = {}
 """Memo: a chunk (`_fold_chunks`) → its folded words, joined by spaces."""
 
 
-def _fold_chunks(text: str) -> list[str]:
-    """`fold_words` of text without Han or kana, as chunks: the runs between ASCII separators and white space.
+def _fold_chunks(data: bytes) -> list[str]:
+    """`fold_words` of text without Han or kana (given as its UTF-8, surrogates passed), as chunks: the runs
+    between ASCII separators and white space.
 
     No word runs across a separator, and `_WORD_NO_CJK` looks at nothing outside the word it finds, so the words
     of the whole are the words of each chunk in turn; folding case-folds first, so lower-casing the ASCII letters
     of a chunk changes nothing. Text that is mostly ASCII with a few accents (most text that is not ASCII) repeats
     its chunks, nearly all of them plain words: memoised, folding it is a lookup per chunk, in C, about twice as
     fast as finding its words with `_WORD_NO_CJK` (measured over the corpus's item texts)."""
-    chunks = text.encode("utf-8", "surrogatepass").translate(_CHUNK_FOLD).decode("utf-8", "surrogatepass").split()
+    chunks = data.translate(_CHUNK_FOLD).decode("utf-8", "surrogatepass").split()
     parts = list(map(_CHUNKS.get, chunks))
     if None in parts:
         if len(_CHUNKS) >= _SINGLE_LIMIT:
