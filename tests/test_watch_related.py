@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from feeds.config import Site, TopicSettings
 from feeds.ingest.formats import parse_release_file
-from feeds.model import Match, RawRelease, Release, WatchItem
+from feeds.model import Match, RawRelease, Release, WatchedFeed, WatchItem
 from feeds.normalise import normalise_release
 from feeds.watch.profiles import build_profiles
 from feeds.watch.related import (
@@ -1261,3 +1261,49 @@ def test_a_huge_release_is_profiled_from_its_first_hundred_thousand_characters()
     matcher = RelatedMatcher((profile,), SETTINGS)
     assert [m.kind for m in matcher.match("a", 1, "Pier news", opening, "", None)] == ["pickup"]
     assert matcher.match("b", 1, "Dredging news", closing, "", None) == (), "past the profiled part"
+
+
+def test_keyword_and_related_matchers_split_an_items_texts_once_between_them(
+    matcher: RelatedMatcher, moscow: Release, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With keyword rules and releases both, `match_item` splits an item's title, summary and content into words
+    once and hands both matchers the same lists (each split them before); what each finds is what it finds alone."""
+    from feeds.watch import matching, related
+    from feeds.watch.match import compile_rules
+
+    feed = WatchedFeed(
+        id=7, url="https://news.example.com/f.xml", title="", tags=(), interval=3600.0, enabled=True, origin="cli"
+    )
+    keywords = compile_rules([("moscow", "moscow OR lavrov"), ("talks", '"foreign secretary"')])
+    both = matching.Matchers(keywords, matcher, frozenset(), {})
+    split: list[str] = []
+
+    def counted(text: str) -> list[str]:
+        split.append(text)
+        return fold_words(text)
+
+    for item in feed_items(moscow):
+        record = WatchItem(
+            key=item.key,
+            title=item.title,
+            link=item.link,
+            guid=None,
+            summary=item.summary,
+            content_text=item.content,
+            author="",
+            published=None,
+            updated=None,
+            tags=(),
+            content_hash="x",
+        )
+        alone = [
+            *matching.match_item(matching.Matchers(keywords, None, frozenset(), {}), feed, record),
+            *matching.match_item(matching.Matchers(None, matcher, frozenset(), {}), feed, record),
+        ]
+        split.clear()
+        monkeypatch.setattr(matching, "fold_words", counted)
+        monkeypatch.setattr(related, "fold_words", counted)  # (a split of its own would be counted twice)
+        assert matching.match_item(both, feed, record) == alone
+        monkeypatch.undo()
+        texts = [t for t in (item.title, item.summary, item.content) if t]
+        assert sorted(split) == sorted(set(texts)), item.key

@@ -160,16 +160,23 @@ class Scan:
 
     __slots__ = ("known", "lowered", "offsets", "pending", "probes", "sets", "spans_of", "texts", "words")
 
-    def __init__(self, item: MatchInput, probes: Sequence[_Probe], anchors: frozenset[int]):
+    def __init__(
+        self,
+        item: MatchInput,
+        probes: Sequence[_Probe],
+        anchors: frozenset[int],
+        fold: Callable[[str], list[str]] = fold_words,
+    ):
         self.probes = probes
         self.texts = (item.title, item.summary, item.content, item.author, item.feed, item.link)
         # A feed without a separate summary gives its text as both summary and content (most items in the
-        # corpus): split it once. The lists and sets are only ever read.
+        # corpus): split it once. The lists and sets are only ever read (`fold` may hand the same lists to the
+        # related releases' matcher: `feeds.watch.matching.match_item`).
         title, summary, content, author, feed, link = self.texts
-        summary_words = fold_words(summary) if summary else []
-        content_words = summary_words if content == summary else fold_words(content) if content else []
+        summary_words = fold(summary) if summary else []
+        content_words = summary_words if content == summary else fold(content) if content else []
         self.words = [
-            fold_words(title) if title else [],
+            fold(title) if title else [],
             summary_words,
             content_words,
             fold_words(author) if author else [],
@@ -371,9 +378,9 @@ class Matcher:
         scan, _ = self._scan(item)
         return scan, scan.known.__getitem__
 
-    def _scan(self, item: MatchInput) -> tuple[Scan, set[int]]:
+    def _scan(self, item: MatchInput, fold: Callable[[str], list[str]] = fold_words) -> tuple[Scan, set[int]]:
         """The item's `Scan`, with the anchors it contains known, and the rules they anchor (the candidates)."""
-        scan = Scan(item, self._probes, self._anchors)
+        scan = Scan(item, self._probes, self._anchors, fold)
         known = scan.known
         candidates: set[int] = set()
         phrases: list[_Phrase] = []
@@ -397,9 +404,10 @@ class Matcher:
                     candidates.update(by_anchor[tid])
         return scan, candidates
 
-    def match(self, item: MatchInput) -> tuple[RuleHit, ...]:
-        """The rules `item` matches, sorted by rule name, each with where its terms were found."""
-        scan, candidates = self._scan(item)
+    def match(self, item: MatchInput, fold: Callable[[str], list[str]] = fold_words) -> tuple[RuleHit, ...]:
+        """The rules `item` matches, sorted by rule name, each with where its terms were found (`fold`: how a
+        text is split into folded words, `fold_words` or a memo of it)."""
+        scan, candidates = self._scan(item, fold)
         if not candidates:
             return ()
         has = scan.known.__getitem__

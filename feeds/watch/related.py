@@ -40,7 +40,7 @@ very same matches.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -144,8 +144,12 @@ class RelatedMatcher:
             for url in profile.urls:
                 self._urls.setdefault(url, set()).add(pi)
 
-    def match_item(self, item: WatchItem, feed_id: int) -> tuple[Match, ...]:
-        return self.match(item.key, feed_id, item.title, item.summary, item.content_text, item.link, item.published)
+    def match_item(
+        self, item: WatchItem, feed_id: int, fold: Callable[[str], list[str]] = fold_words
+    ) -> tuple[Match, ...]:
+        return self.match(
+            item.key, feed_id, item.title, item.summary, item.content_text, item.link, item.published, fold=fold
+        )
 
     def match(
         self,
@@ -156,9 +160,12 @@ class RelatedMatcher:
         content: str,
         link: str | None,
         dated: datetime | None = None,
+        *,
+        fold: Callable[[str], list[str]] = fold_words,
     ) -> tuple[Match, ...]:
         """Pickups, then related releases, each at most once per release; our own pages match nothing, and an
-        item `dated` (by its source) well before a release is not that release's coverage."""
+        item `dated` (by its source) well before a release is not that release's coverage. `fold` splits a text
+        into folded words (`fold_words`, or a memo of it the keyword matcher shared); the lists are only read."""
         if is_own_url(link, self.settings.own_domains):
             return ()
         if content == summary:  # a feed with one text gives it as both: read (and count, and report) it once
@@ -171,7 +178,7 @@ class RelatedMatcher:
             }
         texts = (title, summary, content)
         split: dict[str, list[str]] = {}  # the summary is often the content again: split it once
-        words = [split[t] if t in split else split.setdefault(t, fold_words(t) if t else []) for t in texts]
+        words = [split[t] if t in split else split.setdefault(t, fold(t) if t else []) for t in texts]
         spans: list[list[tuple[int, int]]] = [[], [], []]
         pending: list[Iterator[tuple[int, int]] | None] = [None, None, None]
 
