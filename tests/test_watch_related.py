@@ -328,10 +328,9 @@ def test_a_pickup_reports_the_reproduced_passage(matcher: RelatedMatcher, moscow
     )
 
 
-@pytest.mark.corpus
-def test_matching_a_watch_item_record_gives_the_same_answer(matcher: RelatedMatcher, moscow: Release) -> None:
-    item = next(it for it in feed_items(moscow) if it.key == "related-story")
-    record = WatchItem(
+def as_record(item: Item) -> WatchItem:
+    """`item` as the stored watch item the poll matches."""
+    return WatchItem(
         key=item.key,
         title=item.title,
         link=item.link,
@@ -344,6 +343,12 @@ def test_matching_a_watch_item_record_gives_the_same_answer(matcher: RelatedMatc
         tags=(),
         content_hash="x",
     )
+
+
+@pytest.mark.corpus
+def test_matching_a_watch_item_record_gives_the_same_answer(matcher: RelatedMatcher, moscow: Release) -> None:
+    item = next(it for it in feed_items(moscow) if it.key == "related-story")
+    record = as_record(item)
     assert matcher.match_item(record, 7) == matcher.match(
         item.key, 7, item.title, item.summary, item.content, item.link
     )
@@ -1263,6 +1268,7 @@ def test_a_huge_release_is_profiled_from_its_first_hundred_thousand_characters()
     assert matcher.match("b", 1, "Dredging news", closing, "", None) == (), "past the profiled part"
 
 
+@pytest.mark.corpus
 def test_keyword_and_related_matchers_split_an_items_texts_once_between_them(
     matcher: RelatedMatcher, moscow: Release, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1283,19 +1289,7 @@ def test_keyword_and_related_matchers_split_an_items_texts_once_between_them(
         return fold_words(text)
 
     for item in feed_items(moscow):
-        record = WatchItem(
-            key=item.key,
-            title=item.title,
-            link=item.link,
-            guid=None,
-            summary=item.summary,
-            content_text=item.content,
-            author="",
-            published=None,
-            updated=None,
-            tags=(),
-            content_hash="x",
-        )
+        record = as_record(item)
         alone = [
             *matching.match_item(matching.Matchers(keywords, None, frozenset(), {}), feed, record),
             *matching.match_item(matching.Matchers(None, matcher, frozenset(), {}), feed, record),
