@@ -15,7 +15,7 @@ What this module must not do: touch the store or the clock; `now` arrives as an 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,7 +25,7 @@ from feeds.watch.match import Matcher, MatchInput, RuleHit, compile_rules
 from feeds.watch.ownsite import is_own_url, own_site
 from feeds.watch.profiles import ReleaseProfile, build_profiles
 from feeds.watch.related import RelatedMatcher, RelatedSettings
-from feeds.watch.text import fold_words
+from feeds.watch.text import fold_words, folded_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +174,7 @@ def match_item(m: Matchers, feed: WatchedFeed, item: WatchItem) -> list[Match]:
         return []
     found: list[Match] = []
     # Both matchers split the item's title, summary and content into folded words: with both, split each once.
-    fold = _folded_once() if m.keywords is not None and m.related is not None else fold_words
+    fold = folded_once() if m.keywords is not None and m.related is not None else fold_words
     if m.keywords is not None:
         for hit in m.keywords.match(match_input(feed, item), fold):
             km = keyword_match(hit)
@@ -182,19 +182,6 @@ def match_item(m: Matchers, feed: WatchedFeed, item: WatchItem) -> list[Match]:
     if m.related is not None:
         found.extend(m.related.match_item(item, feed.id, fold))
     return found
-
-
-def _folded_once() -> Callable[[str], list[str]]:
-    """`fold_words`, remembering each text's words for the one item being matched (both matchers only read them)."""
-    done: dict[str, list[str]] = {}
-
-    def fold(text: str) -> list[str]:
-        words = done.get(text)
-        if words is None:
-            words = done[text] = fold_words(text)
-        return words
-
-    return fold
 
 
 def delay_of(

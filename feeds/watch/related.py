@@ -52,7 +52,7 @@ from feeds.watch.ownsite import is_own_url, url_key
 from feeds.watch.pickup import Passage, PickupFinder, Spans
 from feeds.watch.profiles import ReleaseProfile, group_names
 from feeds.watch.shingles import DEFAULT_SHINGLE
-from feeds.watch.text import fold_words, iter_word_spans
+from feeds.watch.text import folded_once, iter_word_spans
 
 _CONFIGURED = _ConfigRelated()
 """The defaults of `[watch.related]`, which are this matcher's: written once, in the config's record."""
@@ -145,7 +145,7 @@ class RelatedMatcher:
                 self._urls.setdefault(url, set()).add(pi)
 
     def match_item(
-        self, item: WatchItem, feed_id: int, fold: Callable[[str], list[str]] = fold_words
+        self, item: WatchItem, feed_id: int, fold: Callable[[str], list[str]] | None = None
     ) -> tuple[Match, ...]:
         return self.match(
             item.key, feed_id, item.title, item.summary, item.content_text, item.link, item.published, fold=fold
@@ -161,11 +161,11 @@ class RelatedMatcher:
         link: str | None,
         dated: datetime | None = None,
         *,
-        fold: Callable[[str], list[str]] = fold_words,
+        fold: Callable[[str], list[str]] | None = None,
     ) -> tuple[Match, ...]:
         """Pickups, then related releases, each at most once per release; our own pages match nothing, and an
         item `dated` (by its source) well before a release is not that release's coverage. `fold` splits a text
-        into folded words (`fold_words`, or a memo of it the keyword matcher shared); the lists are only read."""
+        into folded words: the keyword matcher's `folded_once` when it read the item too, else one of its own."""
         if is_own_url(link, self.settings.own_domains):
             return ()
         if content == summary:  # a feed with one text gives it as both: read (and count, and report) it once
@@ -177,8 +177,8 @@ class RelatedMatcher:
                 pi for pi, p in enumerate(self.profiles) if p.published is not None and dated < p.published - ITEM_SLACK
             }
         texts = (title, summary, content)
-        split: dict[str, list[str]] = {}  # the summary is often the content again: split it once
-        words = [split[t] if t in split else split.setdefault(t, fold(t) if t else []) for t in texts]
+        fold = fold or folded_once()  # (a text repeated in another field is split once)
+        words = [fold(t) if t else [] for t in texts]
         spans: list[list[tuple[int, int]]] = [[], [], []]
         pending: list[Iterator[tuple[int, int]] | None] = [None, None, None]
 

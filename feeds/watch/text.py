@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -37,6 +37,7 @@ __all__ = [
     "find_phrase",
     "fold",
     "fold_words",
+    "folded_once",
     "is_cjk_word",
     "iter_word_spans",
     "tokenize",
@@ -182,6 +183,21 @@ def fold_words(text: str) -> list[str]:
     if _UNSPACED in kinds:
         return _fold_raw_words(_WORD.findall(text))
     return _fold_chunks(data)
+
+
+def folded_once() -> Callable[[str], list[str]]:
+    """`fold_words` remembering each text's words, for one item read by more than one matcher: a text repeated in
+    another field, or one item's fields read by the keyword and the related matchers, is split once. Its callers
+    only read the lists it gives, which it gives again to the next asking for the same text."""
+    done: dict[str, list[str]] = {}
+
+    def fold_once(text: str) -> list[str]:
+        words = done.get(text)
+        if words is None:
+            words = done[text] = fold_words(text)
+        return words
+
+    return fold_once
 
 
 def _fold_raw_words(raw: list[str]) -> list[str]:
