@@ -10,6 +10,7 @@ import shutil
 
 from lxml import etree
 
+from feeds.watch.opmlattributes import PAUSED_ATTRIBUTE, PAUSED_REASON_ATTRIBUTE
 from tests.cli_watch_helpers import RSS, run
 
 
@@ -35,9 +36,9 @@ def test_a_feed_a_410_paused_stays_paused_with_its_reason_after_export_and_impor
     out = tmp_path / "export.opml"
     assert run(config, "watch", "export", "-o", str(out)).exit_code == 0
     outlines = {o.get("xmlUrl"): o for o in etree.parse(str(out)).iter("outline")}
-    assert outlines[gone].get("feedsPaused") == "true" and outlines[gone].get("feedsPausedReason") == reason
-    assert outlines[hand].get("feedsPaused") == "true" and outlines[hand].get("feedsPausedReason") is None
-    assert outlines[ok].get("feedsPaused") is None
+    assert outlines[gone].get(PAUSED_ATTRIBUTE) == "true" and outlines[gone].get(PAUSED_REASON_ATTRIBUTE) == reason
+    assert outlines[hand].get(PAUSED_ATTRIBUTE) == "true" and outlines[hand].get(PAUSED_REASON_ATTRIBUTE) is None
+    assert outlines[ok].get(PAUSED_ATTRIBUTE) is None
 
     moved = _fresh(config, tmp_path)
     assert run(moved, "watch", "import", str(out)).exit_code == 0
@@ -52,12 +53,13 @@ def test_a_feed_a_410_paused_stays_paused_with_its_reason_after_export_and_impor
     again = tmp_path / "again.opml"
     assert run(moved, "watch", "export", "-o", str(again)).exit_code == 0
     outlines = {o.get("xmlUrl"): o for o in etree.parse(str(again)).iter("outline")}
-    assert outlines[gone].get("feedsPausedReason") == reason
+    assert outlines[gone].get(PAUSED_REASON_ATTRIBUTE) == reason
 
 
 def test_a_paused_reason_from_the_file_is_one_line_and_only_a_410_s_is_taken(config, tmp_path):
     """The file may come from anywhere: a reason that is not a 410's is a pause by hand (a reason such as
-    "removed from the config file" would refuse `watch edit --enable`), and one of many lines or pages is cut."""
+    "removed from the config file" would refuse `watch edit --enable`), and one of many lines or pages is cut.
+    (Written as exports before the namespace wrote them, `feedsPaused`: those files are still read.)"""
     subs = tmp_path / "subs.opml"
     long = "410 Gone on 2026-11-28:\nthe publisher\tremoved this feed " + "x" * 2000
     subs.write_text(

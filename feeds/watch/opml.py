@@ -31,6 +31,9 @@ from feeds.watch.feedurls import (
     unpollable,
     without_userinfo,
 )
+from feeds.watch.opmlattributes import INTERVAL_ATTRIBUTE as INTERVAL_ATTRIBUTE  # (`as`: `manage` imports it here)
+from feeds.watch.opmlattributes import OWN_TITLE_ATTRIBUTE, PAUSED_REASON_ATTRIBUTE, feeds_value
+from feeds.watch.opmlattributes import PAUSED_ATTRIBUTE as PAUSED_ATTRIBUTE  # (`as`: `manage` imports it here)
 from feeds.watch.tags import feed_title, labels, tags_note
 
 if TYPE_CHECKING:
@@ -43,17 +46,19 @@ class OpmlFeed:
     title: str
     tags: tuple[str, ...]
     interval: float | None = None
-    """Seconds between checks, from our own export's `feedsInterval` attribute (other OPML has none)."""
+    """Seconds between checks, from our own export's `feeds:interval` attribute (other OPML has none)."""
+    interval_name: str = ""
+    """How the file named that attribute (`feeds:interval`, or `feedsInterval` as exported before), for a note."""
     problem: str | None = None
     """Why the outline's URL cannot be watched as it stands (not http(s)), or its interval was not usable."""
     page: bool = False
     """The outline names a web page only (`htmlUrl`, no `xmlUrl`): `url` is the page, not a feed."""
     paused: bool = False
-    """Our own export's `feedsPaused="true"`: the feed was paused where it was exported from."""
+    """Our own export's `feeds:paused="true"`: the feed was paused where it was exported from."""
     gone_reason: str = ""
-    """With `paused`, our own export's `feedsPausedReason`, when a `410 Gone` was why (one line, cut); else ''."""
+    """With `paused`, our own export's `feeds:pausedReason`, when a `410 Gone` was why (one line, cut); else ''."""
     own_title: bool = False
-    """Our own export's `feedsOwnTitle="true"`: `title` is the name the feed gave itself, not one given to it."""
+    """Our own export's `feeds:ownTitle="true"`: `title` is the name the feed gave itself, not one given to it."""
     included: bool = False
     """An OPML 2.0 inclusion (`type="include"`, or a `link` to a .opml file): `url` is another OPML file."""
     line: int | None = None
@@ -140,20 +145,10 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-INTERVAL_ATTRIBUTE = "feedsInterval"
-"""The outline attribute our export writes a feed's own interval in (OPML 2.0 allows any attribute)."""
-PAUSED_ATTRIBUTE = "feedsPaused"
-"""The outline attribute our export marks a paused feed with (`true`), so it stays paused elsewhere."""
-PAUSED_REASON_ATTRIBUTE = "feedsPausedReason"
-"""Beside `feedsPaused`, the reason a `410 Gone` paused the feed with (`410 Gone on 2026-11-28: …`): imported, it
-stays the `gone` feed it was (`watch remove --cause gone`), not fetched again; a feed paused by hand has none, and
-any other reason (the file may come from anywhere) is a pause by hand."""
 GONE_REASON = "410 Gone"
 """How the reason a `410 Gone` pauses a feed with begins (`feeds.watch.check`)."""
 _REASON_LENGTH = 300
-"""The most of a `feedsPausedReason` kept (the file may come from anywhere; ours is about 110 characters)."""
-OWN_TITLE_ATTRIBUTE = "feedsOwnTitle"
-"""The outline attribute our export marks a title the feed named itself by with (`true`): imported as its own."""
+"""The most of a `feeds:pausedReason` kept (the file may come from anywhere; ours is about 110 characters)."""
 
 
 def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
@@ -213,13 +208,13 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
             if url:
                 # (a folder named "World, Europe" must not come back as two tags from our own export)
                 tags = tuple(dict.fromkeys(" ".join(t.replace(",", " ").split()) for t in (*path, *categories)))
-                given = attrs.get(INTERVAL_ATTRIBUTE.lower(), "")
+                named, given = feeds_value(attrs, INTERVAL_ATTRIBUTE)
                 interval, problem = None, None
                 if given:
                     try:
                         interval = float(given) or None
                     except ValueError:
-                        problem = f"{INTERVAL_ATTRIBUTE}={given!r} is not a number of seconds"
+                        problem = f"{named}={given!r} is not a number of seconds"
                     else:
                         interval = interval if interval is not None and math.isfinite(interval) else None
                 key = _spelling(url)
@@ -227,15 +222,16 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
                     # (gathered apart and set once at the end: a feed listed 20,000 times costs 20,000 steps)
                     more_tags.setdefault(key, dict.fromkeys(found[key].tags)).update(dict.fromkeys(tags))
                 else:
-                    paused = attrs.get(PAUSED_ATTRIBUTE.lower(), "").lower() == "true"
-                    reason = " ".join(attrs.get(PAUSED_REASON_ATTRIBUTE.lower(), "").split())
+                    paused = feeds_value(attrs, PAUSED_ATTRIBUTE)[1].lower() == "true"
+                    reason = " ".join(feeds_value(attrs, PAUSED_REASON_ATTRIBUTE)[1].split())
                     gone = reason[:_REASON_LENGTH] if paused and reason.startswith(GONE_REASON) else ""
-                    own = attrs.get(OWN_TITLE_ATTRIBUTE.lower(), "").lower() == "true"
+                    own = feeds_value(attrs, OWN_TITLE_ATTRIBUTE)[1].lower() == "true"
                     found[key] = OpmlFeed(
                         url=url,
                         title=text,
                         tags=tags,
                         interval=interval,
+                        interval_name=named,
                         problem=problem,
                         paused=paused,
                         gone_reason=gone,
@@ -369,7 +365,7 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
             note = f"{f.problem}: checked every {shown_interval(interval)}"
         elif interval != clamp_interval(interval):
             interval = clamp_interval(interval)
-            note = f"{INTERVAL_ATTRIBUTE} out of bounds (5 min to 30 days): every {shown_interval(interval)}"
+            note = f"{f.interval_name} out of bounds (5 min to 30 days): every {shown_interval(interval)}"
         origin = f"opml:{path.name}"
         title, long_title = feed_title(f.title)
         if cut := "; ".join(filter(None, (long_title, tags_note(f.tags)))):

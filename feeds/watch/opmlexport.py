@@ -2,10 +2,12 @@
 reader, reads back as the same feeds in the same folders.
 
 Tags go in `category` (all of them, as spelt), each feed in the folder of its first tag too, nested as the folders
-were imported (`folder_paths`), with this installation's own attributes (`feedsInterval`, `feedsPaused` and
-`feedsPausedReason`, `feedsOwnTitle`: `feeds.watch.opml`, which reads them; other readers ignore them). What
-this module must not do: read OPML (`opml.py`), or mask secrets: the file moves subscriptions to a reader that
-must fetch them (the command says so on stderr).
+were imported (`folder_paths`), with this software's own attributes in its own namespace, declared once on the
+root (`feeds:interval`, `feeds:paused` and `feeds:pausedReason`, `feeds:ownTitle`: `opmlattributes.py`; OPML 2.0
+allows no others). Other readers ignore them, and so does a version of ours from before 2026-12-02 (it knew them
+in no namespace, `feedsInterval`…): it imports the feeds with its own default interval, none paused. What this
+module must not do: read OPML (`opml.py`), or mask secrets: the file moves subscriptions to a reader that must
+fetch them (the command says so on stderr).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from feeds.model import DISABLED_BY_HAND, WatchedFeed
-from feeds.watch.opml import (
-    GONE_REASON,
+from feeds.watch.opml import GONE_REASON
+from feeds.watch.opmlattributes import (
+    FEEDS_NAMESPACE,
+    FEEDS_PREFIX,
     INTERVAL_ATTRIBUTE,
     OWN_TITLE_ATTRIBUTE,
     PAUSED_ATTRIBUTE,
@@ -33,7 +37,8 @@ def export_opml(app: App) -> bytes:
     """All watched feeds as OPML 2.0, tags in the `category` attribute, each feed in the folder (an outline of
     outlines) of its first tag too, for the readers that make folders of those and ignore `category`: nested, as
     `folder_path` says, so that Europe/UK imported comes back as Europe/UK, not as one flat Europe."""
-    root = etree.Element("opml", version="2.0")
+    # (declared here once, whether or not a feed is exported: the same root for any set of feeds)
+    root = etree.Element("opml", version="2.0", nsmap={FEEDS_PREFIX: FEEDS_NAMESPACE})
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = f"{app.settings.site.title}: watched feeds"
     body = etree.SubElement(root, "body")
@@ -56,7 +61,7 @@ def export_opml(app: App) -> bytes:
         if f.disabled_reason == DISABLED_BY_HAND:  # (not a feed dropped from the config: watched there)
             attrs[PAUSED_ATTRIBUTE] = "true"
         elif not f.enabled and f.last_status == "410" and (f.disabled_reason or "").startswith(GONE_REASON):
-            # (gone: paused there too, and still `--cause gone`; an older import reads a pause by hand)
+            # (gone: paused there too, and still `--cause gone`)
             attrs |= {PAUSED_ATTRIBUTE: "true", PAUSED_REASON_ATTRIBUTE: f.disabled_reason or ""}
         etree.SubElement(parent, "outline", attrs)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
