@@ -216,7 +216,7 @@ class WatchedFeedStoreMixin:
 
     def pause_gone(self, feed_id: int, reason: str) -> WatchedFeed:
         """Pause a feed as a `410 Gone` pauses it (`reason` saying when), without fetching it: a feed imported from
-        an export where it was gone (`feedsPausedReason`), so that it is not fetched again and is still `gone`
+        an export where it was gone (`feeds:pausedReason`), so that it is not fetched again and is still `gone`
         (its last status a 410) for `feeds status` and `watch remove --cause gone`."""
         with writing(self.engine) as conn:
             values = {"enabled": False, "disabled_reason": reason, "last_status": "410", "next_check": None}
