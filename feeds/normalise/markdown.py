@@ -209,8 +209,9 @@ def render_markdown(text: str, base_url: str | None = None, *, fragments: bool =
         paragraphs = _PARAGRAPH_BREAK.split(source.strip("\n"))
         # (linkify escapes nothing here: plain prose holds no "&", "<" or ">")
         shown = map(linkify, paragraphs) if may_hold_address(source) else paragraphs
-        html = "\n".join(f"<p>{p}</p>" for p in shown if p)
-        # (the text is the safe source's words and spaces: `make_summary` reads it next, with no scan)
+        # (both are the safe source's words and spaces, in tags and links: `make_summary` reads the text next, and
+        # the content hash writes the HTML as JSON, with no scan of either)
+        html = known_xml_safe("\n".join(f"<p>{p}</p>" for p in shown if p))
         return html, known_xml_safe("\n\n".join(_collapse_prose(p) for p in paragraphs if p))
     # Without "<" there is no raw HTML (and no autolink) in the source, so the renderer's output is markup
     # it built itself: well nested, so one nh3 pass is already stable (tests check this on generated input).

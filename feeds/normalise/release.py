@@ -45,7 +45,7 @@ from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, t
 from feeds.normalise.opening import opening_lines
 from feeds.normalise.pictures import lead_picture, with_pictures
 from feeds.normalise.summary import given_summary_text, make_summary
-from feeds.normalise.text import holds_any, nfc, one_line_text, xml_safe
+from feeds.normalise.text import holds_any, nfc, one_line_text, remembered_xml_safe, xml_safe
 from feeds.normalise.topics import detect_topics
 
 __all__ = ["DEFAULT_DOCUMENT_TYPE", "DEFAULT_WITHDRAWN_NOTE", "HASH_VERSION", "LONG_TITLE", "normalise_release"]
@@ -412,7 +412,8 @@ def _json_string(text: str) -> bytes:
     the character it is), each byte that needs an escape found by `memchr` and replaced, which is at C speed (none
     but line breaks and quotation marks, nearly always); by the encoder itself when a rarer control is there."""
     data = text.encode("utf-8")
-    if holds_any(data, _JSON_CONTROLS):
+    # (a body's HTML that `render_markdown` built of its checked source is known to hold none: no search)
+    if not remembered_xml_safe(text) and holds_any(data, _JSON_CONTROLS):
         return _CANONICAL_JSON.encode(text).encode("utf-8")
     for byte, char, escaped in _JSON_ESCAPES:
         if byte in data:

@@ -31,6 +31,7 @@ __all__ = [
     "nfc",
     "one_line_text",
     "paragraphs",
+    "remembered_xml_safe",
     "windows_1252_controls",
     "xml_safe",
 ]
@@ -51,11 +52,11 @@ def xml_safe(text: str) -> str:
 
     Almost every text is already safe, and `xml_safe` runs several times per release: that case is checked
     with C-speed string operations (a lone surrogate cannot be encoded, a C0 control is a byte of its own,
-    U+FFFE/U+FFFF are searched for) about four times faster than the regex, which does the removing. A long
-    text found safe is remembered (the object, never its copy: a string cannot change), so the body checked
+    U+FFFE/U+FFFF are searched for) about four times faster than the regex, which does the removing. The last two
+    long texts found safe are remembered (the objects, never copies: a string cannot change), so the body checked
     again by the next step (`render_markdown` after the release's own check) is not scanned twice.
     """
-    if text is _last_safe[0]:
+    if text is _last_safe[0] or text is _last_safe[1]:
         return text
     try:
         data = text.encode("utf-8")
@@ -63,7 +64,7 @@ def xml_safe(text: str) -> str:
         return _NOT_XML_CHAR.sub("", text)
     if _no_c0_control(data) and "\ufffe" not in text and "\uffff" not in text:
         if len(text) >= _REMEMBERED:
-            _last_safe[0] = text
+            _remember_safe(text)
         return text
     return _NOT_XML_CHAR.sub("", text)
 
@@ -92,8 +93,21 @@ def known_xml_safe(text: str) -> str:
     """`text`, which its caller built of XML-safe parts alone (joined, never decoded), remembered as `xml_safe`
     remembers a text it checked: the next step's check of it is then no scan."""
     if len(text) >= _REMEMBERED:
-        _last_safe[0] = text
+        _remember_safe(text)
     return text
+
+
+def remembered_xml_safe(text: str) -> bool:
+    """Whether `text` is one of the last two long texts `xml_safe` found safe or a step built of safe parts
+    (`known_xml_safe`): then it holds none of the characters XML forbids, the C0 controls but tab and line breaks
+    among them, which is known without a scan (False says nothing: a text not remembered may be safe too)."""
+    return text is _last_safe[0] or text is _last_safe[1]
+
+
+def _remember_safe(text: str) -> None:
+    last = _last_safe[0]
+    if text is not last:
+        _last_safe[:] = (text, last)  # (one slice: a thread reading meanwhile sees the pair before or after)
 
 
 def lowered(text: str) -> str:
@@ -113,9 +127,11 @@ _last_lowered = ["", ""]
 """The last long text `lowered` lowered, and its lowered form (replaced as one slice: a thread reading it meanwhile
 sees the pair before or after, at worst lowering again)."""
 
-_last_safe = [""]
-"""The last long text `xml_safe` found safe (one reference: a thread that replaces it only makes the next check
-scan again)."""
+_last_safe = ["", ""]
+"""The last two long texts `xml_safe` found safe (or `known_xml_safe` was given), the latest first: a body's text
+and its HTML, which `render_markdown` builds of the safe source (the content hash's JSON then needs no search of
+the HTML for controls: `feeds.normalise.release`). Strings cannot change, and the list holds them, so a text found
+here by identity is safe; a thread that replaces the pair only makes the next check scan again."""
 _REMEMBERED = 512
 """The length from which a text found safe is remembered: a body, not the titles and names checked in between."""
 

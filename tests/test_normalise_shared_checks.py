@@ -1,0 +1,59 @@
+"""Checks a release's normalising shares rather than repeats give what the repeated checks gave: the body's HTML,
+which `render_markdown` builds of its checked source, is remembered as XML-safe (so the content hash's JSON does
+not search it for controls again)."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeds.normalise import release as release_module
+from feeds.normalise import text as text_module
+from feeds.normalise.markdown import render_markdown
+from feeds.normalise.text import known_xml_safe, remembered_xml_safe, xml_safe
+
+_PROSE = ["word", "Word", " ", "\n", "\n\n", ".", "a@b.example", "www.example.org/x", "http://example.org/?q=1"]
+_OTHER = ["<", "&", "\x00", "\x0b", "\x1f", "\ufffe", "\t", "\r", "é", "\u2028", "# ", "- ", "1. ", "  ", "*", "["]
+_PIECES = st.sampled_from([*_PROSE, *_PROSE, *_OTHER])
+
+
+@settings(max_examples=400)
+@given(st.lists(_PIECES, max_size=150))
+def test_a_rendered_body_remembered_as_safe_is_safe(pieces):
+    source = "".join(pieces)
+    text_module._last_safe[:] = ["", ""]
+    html, text = render_markdown(source)
+    for rendered in (html, text):
+        if remembered_xml_safe(rendered):
+            assert text_module._NOT_XML_CHAR.search(rendered) is None
+            expected = json.dumps(rendered, ensure_ascii=False).encode("utf-8")
+            assert release_module._json_string(rendered) == expected
+
+
+def test_the_plain_prose_html_and_text_are_both_remembered_and_not_searched_again(monkeypatch):
+    source = "\n\n".join(f"Paragraph {i} of plain prose, long enough to be a body." for i in range(20))
+    html, text = render_markdown(xml_safe(source))
+    assert remembered_xml_safe(html) and remembered_xml_safe(text)
+    assert not remembered_xml_safe(source), "two are remembered: the latest"
+
+    def no_search(*_args: object) -> bool:
+        raise AssertionError("searched again")
+
+    monkeypatch.setattr(release_module, "holds_any", no_search)
+    assert release_module._json_string(html) == json.dumps(html, ensure_ascii=False).encode("utf-8")
+    assert xml_safe(html) is html and xml_safe(text) is text
+
+
+def test_the_memo_keeps_the_last_two_long_texts():
+    one, two, three = ("One long text. " * 40), ("Two long texts. " * 40), ("Three long texts. " * 40)
+    known_xml_safe(one)
+    known_xml_safe(two)
+    known_xml_safe(two)  # (the latest again: still the two)
+    assert remembered_xml_safe(one) and remembered_xml_safe(two)
+    assert xml_safe(three) is three
+    assert remembered_xml_safe(three) and remembered_xml_safe(two) and not remembered_xml_safe(one)
+    assert not remembered_xml_safe("One long text. " * 40), "by the object, not by its value"
+    unsafe = "A paragraph\x0b of prose. " * 40
+    assert xml_safe(unsafe) == unsafe.replace("\x0b", "") and not remembered_xml_safe(unsafe)
