@@ -1,6 +1,7 @@
 """Checks a release's normalising shares rather than repeats give what the repeated checks gave: the body's HTML,
 which `render_markdown` builds of its checked source, is remembered as XML-safe (so the content hash's JSON does
-not search it for controls again)."""
+not search it for controls again), and a body without a "?" is told it holds no Google redirect without lowering
+it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from feeds.normalise import release as release_module
 from feeds.normalise import text as text_module
 from feeds.normalise.markdown import render_markdown
+from feeds.normalise.redirects import _REDIRECT, _unwrapped, unwrap_google_redirects
 from feeds.normalise.text import known_xml_safe, remembered_xml_safe, xml_safe
 
 _PROSE = ["word", "Word", " ", "\n", "\n\n", ".", "a@b.example", "www.example.org/x", "http://example.org/?q=1"]
@@ -57,3 +59,24 @@ def test_the_memo_keeps_the_last_two_long_texts():
     assert not remembered_xml_safe("One long text. " * 40), "by the object, not by its value"
     unsafe = "A paragraph\x0b of prose. " * 40
     assert xml_safe(unsafe) == unsafe.replace("\x0b", "") and not remembered_xml_safe(unsafe)
+
+
+_REDIRECTS = ["https://www.google.com/url?q=https://example.org/a&amp;sa=D", "HTTP://GOOGLE.COM/URL?Q=a.example"]
+_AROUND = ["google.", "GoOgLe.com/url", "?", "/", "q=", "url=", "https://", "a", " ", ".", ",", "\n", "é", "İ"]
+_REDIRECT_PIECES = st.sampled_from([*_REDIRECTS, *_AROUND])
+
+
+@settings(max_examples=400)
+@given(st.lists(_REDIRECT_PIECES, max_size=30))
+def test_google_redirects_are_unwrapped_as_the_regex_alone_unwraps_them(pieces):
+    text = "".join(pieces)
+    assert unwrap_google_redirects(text) == _REDIRECT.sub(_unwrapped, text)
+
+
+def test_a_text_without_a_question_mark_is_not_lowered(monkeypatch):
+    class Unlowered(str):
+        def lower(self) -> str:
+            raise AssertionError("lowered")
+
+    text = Unlowered("See https://www.google.com/url/q=https://example.org/ for more.")
+    assert unwrap_google_redirects(text) is text
