@@ -61,7 +61,9 @@ def _without_ends(body_html: str, body_text: str) -> tuple[str, str]:
     Markdown file): the marker that ends a release's story is not published in any format (what follows it, the
     notes to editors, is)."""
     folded = lowered(body_text) if body_text.isascii() else body_text.casefold()  # (lowered again for the topics)
-    if "ends" not in folded and "#" not in body_text and "-30" not in body_text:
+    # (a "-" first, by one `memchr`: most bodies are told they have no "-30" so, where the search of the text for the
+    # three characters costs ~6 k instructions)
+    if "ends" not in folded and "#" not in body_text and ("-" not in body_text or "-30" not in body_text):
         return body_html, body_text
 
     def kept(m: re.Match[str]) -> str:

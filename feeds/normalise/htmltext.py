@@ -182,7 +182,9 @@ def summary_source(html: str, text: str | None = None) -> str:
     headings or footnote references then needs no second reading.
     """
     # (each searched for only where its tag is: a body of paragraphs alone is not scanned by the regex engine)
-    html, notes = _FOOTNOTE_REF.subn("", html) if "<sup>[" in html else (html, 0)
+    # (a "[" first, by one `memchr`: a six-character search costs ~4 k instructions over a body, nearly all of
+    # which have no "[")
+    html, notes = _FOOTNOTE_REF.subn("", html) if "[" in html and "<sup>[" in html else (html, 0)
     without_headings, headings = _HEADING.subn("", html) if "<h" in html else (html, 0)
     if headings:
         source = clean_html_to_text(without_headings)
