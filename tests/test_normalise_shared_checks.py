@@ -1,20 +1,23 @@
 """Checks a release's normalising shares rather than repeats give what the repeated checks gave: the body's HTML,
 which `render_markdown` builds of its checked source, is remembered as XML-safe (so the content hash's JSON does
-not search it for controls again), and a body without a "?" is told it holds no Google redirect without lowering
-it."""
+not search it for controls again); a body without a "?" is told it holds no Google redirect without lowering
+it, one without a "[" or a "-" has no footnote marks or "-30" line; ASCII texts are read as they are."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feeds.model import RawRelease
 from feeds.normalise import release as release_module
 from feeds.normalise import text as text_module
+from feeds.normalise.fields import readable_texts, without_soft_hyphens
 from feeds.normalise.markdown import render_markdown
 from feeds.normalise.redirects import _REDIRECT, _unwrapped, unwrap_google_redirects
-from feeds.normalise.text import known_xml_safe, remembered_xml_safe, xml_safe
+from feeds.normalise.text import known_xml_safe, nfc, remembered_xml_safe, windows_1252_controls, xml_safe
 
 _PROSE = ["word", "Word", " ", "\n", "\n\n", ".", "a@b.example", "www.example.org/x", "http://example.org/?q=1"]
 _OTHER = ["<", "&", "\x00", "\x0b", "\x1f", "\ufffe", "\t", "\r", "é", "\u2028", "# ", "- ", "1. ", "  ", "*", "["]
@@ -122,3 +125,60 @@ def _without_ends_searching(body_html: str, body_text: str) -> tuple[str, str]:
     )
     text = clean_html_to_text(html) if html != body_html else ""
     return (html, text) if text else (body_html, body_text)
+
+
+def _readable_texts_reading_each(raw: RawRelease) -> RawRelease:
+    """`fields.readable_texts` as it was: each text read, ASCII or not."""
+
+    def read(text: str) -> str:
+        return nfc(windows_1252_controls(without_soft_hyphens(text)))
+
+    read_body = read if raw.body_format != "html" else lambda text: nfc(windows_1252_controls(text))
+    texts = (raw.title, raw.summary, raw.organisation, raw.withdrawn_note, raw.change_note)
+    if (
+        all(t is None or read(t) is t for t in texts)
+        and (raw.body is None or read_body(raw.body) is raw.body)
+        and all(read(t) is t for t in (*raw.topics, *(note for _, note in raw.changes)))
+    ):
+        return raw
+    return dataclasses.replace(
+        raw,
+        title=None if raw.title is None else read(raw.title),
+        body=None if raw.body is None else read_body(raw.body),
+        summary=None if raw.summary is None else read(raw.summary),
+        organisation=None if raw.organisation is None else read(raw.organisation),
+        withdrawn_note=None if raw.withdrawn_note is None else read(raw.withdrawn_note),
+        change_note=None if raw.change_note is None else read(raw.change_note),
+        topics=tuple(map(read, raw.topics)),
+        changes=tuple((at, read(note)) for at, note in raw.changes),
+    )
+
+
+_READ = st.lists(st.sampled_from(["a", " ", "\u00ad", "\x92", "e\u0301", "é", "&shy;", "\n"]), max_size=8).map("".join)
+
+
+@settings(max_examples=400)
+@given(
+    texts=st.lists(st.none() | _READ, min_size=6, max_size=6),
+    topics=st.lists(_READ, max_size=3),
+    notes=st.lists(_READ, max_size=2),
+    body_format=st.sampled_from(["markdown", "html", "text"]),
+)
+def test_readable_texts_as_when_each_text_was_read(texts, topics, notes, body_format):
+    title, body, summary, organisation, withdrawn_note, change_note = texts
+    raw = RawRelease(
+        origin="/inbox/a.json",
+        source="inbox",
+        title=title,
+        body=body,
+        summary=summary,
+        organisation=organisation,
+        withdrawn_note=withdrawn_note,
+        change_note=change_note,
+        topics=tuple(topics),
+        changes=tuple(("2026-11-02T09:30:00Z", note) for note in notes),
+        body_format=body_format,
+    )
+    expected = _readable_texts_reading_each(raw)
+    got = readable_texts(raw)
+    assert got == expected and (got is raw) == (expected is raw)
