@@ -78,7 +78,7 @@ def test_the_corpus_resolves_as_before(corpus_feeds: Path, monkeypatch) -> None:
         return answer
 
     monkeypatch.setattr(fastbase, "resolve", recording)
-    for module in ("feeds.watch.fastparse", "feeds.watch.fastrules"):
+    for module in ("feeds.watch.fastreader", "feeds.watch.fastrules"):
         monkeypatch.setattr(f"{module}.resolve", recording)
     for path in sorted(corpus_feeds.iterdir()):
         if path.suffix in (".xml", ".atom", ".rss", ".rdf"):

@@ -1,4 +1,4 @@
-"""What the fast path's walk (`feeds.watch.fastparse`) and its element rules (`feeds.watch.fastrules` and the
+"""What the fast path's walk (`feeds.watch.fastreader`) and its element rules (`feeds.watch.fastrules` and the
 families it gathers: `fastcontent`, `fastpeople`, `fastextensions`) share: the exceptions that hand a document
 back to feedparser, feedparser's content-type names, URL joining, and the generic rules that only open or close
 an element on the stack.
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from feedparser.urls import _urljoin  # type: ignore[import-untyped]
 
 if TYPE_CHECKING:
-    from feeds.watch.fastparse import Reader
+    from feeds.watch.fastreader import Reader
 
 __all__ = [
     "HTML_TYPES",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from feeds.watch.fastbase import HTML_TYPES, XHTML, Attrs, Fallback, map_type
 
 if TYPE_CHECKING:
-    from feeds.watch.fastparse import Reader
+    from feeds.watch.fastreader import Reader
 
 __all__ = ["END", "START"]
 

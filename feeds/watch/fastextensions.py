@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from feeds.watch.fastbase import Attrs, Decline, Fallback, enforce_href, nothing, pop_rule, push_rule
 
 if TYPE_CHECKING:
-    from feeds.watch.fastparse import Reader
+    from feeds.watch.fastreader import Reader
 
 __all__ = ["END", "START"]
 

@@ -1,4 +1,4 @@
-"""Element names as feedparser sees them, for the fast path's walk (`feeds.watch.fastparse`): the name an lxml
+"""Element names as feedparser sees them, for the fast path's walk (`feeds.watch.fastreader`): the name an lxml
 tag (`{http://purl.org/dc/elements/1.1/}creator`) goes by under the namespaces declared so far (`dc:creator`), its
 handler key (`dc_creator`), and what the walk needs to know of it, worked out once per document and namespace
 state (`ElementName`): its rules, whether feedparser has a rule the fast path does not replay, whether it is an
@@ -20,7 +20,7 @@ from feedparser.mixin import _FeedParserMixin  # type: ignore[import-untyped]
 from feeds.watch.fastrules import END, START
 
 if TYPE_CHECKING:
-    from feeds.watch.fastparse import Reader
+    from feeds.watch.fastreader import Reader
 
 __all__ = ["MATHML", "SVG", "XLINK", "ElementName", "attributes", "element_name", "track_namespace"]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from feeds.watch.fastbase import Attrs, push_rule
 
 if TYPE_CHECKING:
-    from feeds.watch.fastparse import Reader
+    from feeds.watch.fastreader import Reader
 
 __all__ = ["END", "START"]
 

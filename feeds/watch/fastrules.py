@@ -37,7 +37,7 @@ from feeds.watch.fastbase import (
 )
 
 if TYPE_CHECKING:
-    from feeds.watch.fastparse import Reader
+    from feeds.watch.fastreader import Reader
 
 __all__ = ["END", "START"]
 

@@ -1,4 +1,4 @@
-"""feedparser's pure touches on text and state, for the fast path's walk (`feeds.watch.fastparse`): the xml:base
+"""feedparser's pure touches on text and state, for the fast path's walk (`feeds.watch.fastreader`): the xml:base
 in force inside an element, whether content is base64, the last fixes feedparser makes to every text value, and the
 unwrapping of Atom's xhtml `<div>`.
 

@@ -44,6 +44,7 @@ _READERS: tuple[str, ...] = (
     "feeds.watch.feeditems",
     "feeds.watch.feedlinks",
     "feeds.watch.fastparse",
+    "feeds.watch.fastreader",
     "feeds.watch.fastnames",
     "feeds.watch.fasttext",
     "feeds.watch.fastrules",
