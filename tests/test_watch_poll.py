@@ -738,6 +738,31 @@ def test_an_unexpected_error_storing_one_feed_is_its_failure_and_the_others_are_
     assert len(app.store.stored_items()) == len(STORIES)
 
 
+def test_storing_waits_until_enough_answers_are_ready(monkeypatch):
+    """`wait_until_ready`: returns once `count` of the futures are done (a feed with nothing to wait for counts as
+    done), or all of them when there are fewer, calling `tick` while it waits; the poll stores those together."""
+    from concurrent.futures import Future
+
+    from feeds.watch import turns
+    from feeds.watch.turns import wait_until_ready
+
+    done = Future()
+    done.set_result("parsed")
+    wait_until_ready([done, None, Future()], 2)  # (returns at once: two need nothing more)
+    wait_until_ready([done], 4)  # (fewer than asked for: all of them)
+
+    waiting = [Future(), Future(), Future(), done]
+    finishing = [waiting[2], waiting[0]]  # each wait's tick (the leases' renewal) sees the next one finish
+
+    def tick() -> None:
+        finishing.pop(0).set_result("parsed")
+
+    monkeypatch.setattr(turns, "WAKE", 0.001)
+    wait_until_ready(waiting, 3, tick=tick)
+    assert not finishing, "it waited for the third"
+    assert waiting[0].done() and waiting[2].done() and not waiting[1].done()
+
+
 def test_many_feeds_are_stored_in_few_transactions_and_one_failing_midway_is_rolled_back_alone(
     app, httpserver, monkeypatch
 ):

@@ -56,7 +56,7 @@ from feeds.watch.retro import (
     releases_pending,
     settings_pending,
 )
-from feeds.watch.turns import fetched_in_turn, first_ready, host_of, host_wait, take_ready
+from feeds.watch.turns import fetched_in_turn, first_ready, host_of, host_wait, take_ready, wait_until_ready
 from feeds.workers import isolated, settled, submit
 
 if TYPE_CHECKING:
@@ -268,13 +268,20 @@ def _poll(
         # look-ahead of a few bodies per CPU keeps the workers busy without waiting for the whole batch to be
         # fetched).
         lookahead = LOOKAHEAD_PER_CPU * (os.cpu_count() or 1) if parsers is not None else 0
+        gather = max(1, lookahead // 2)
         pending: list[Pending] = []
 
         def settle_ready() -> None:
             """Store the first feed whose answer is ready (waiting for one if need be) and every other one ready by
-            now (up to `STORE_BATCH`), in one transaction (`check_batch`): one commit, one fsync, for many feeds."""
+            now (up to `STORE_BATCH`), in one transaction (`check_batch`): one commit, one fsync, for many feeds.
+            With workers, it waits until `gather` answers (half the look-ahead) are ready, so that it stores them
+            together while the workers read the other half: this thread stores faster than they read, and taking
+            each answer as it came stored nearly every feed alone, a transaction (and an fsync) each (bench_poll's
+            first pass: ~950 for 1,000 feeds)."""
             waits = [ahead.future if ahead is not None else None for _, _, ahead in pending]
             ready = [pending.pop(first_ready(waits, tick=leases.keep))]
+            if gather > 1:
+                wait_until_ready(waits, gather, tick=leases.keep)
             ready += take_ready(pending, lambda entry: entry[2] is None or entry[2].done(), STORE_BATCH - 1)
             # (a body whose worker died is read again alone now, not while the batch's transaction is open)
             ready = [(feed, result, settled(app, ahead) if ahead else None) for feed, result, ahead in ready]

@@ -1,6 +1,6 @@
 """The order a watch round takes its feeds in: fetched a window at a time, at most `watch.per_host` at once from
 one host, yielded as their answers arrive (`fetched_in_turn`); then stored in the order their parsing ends
-(`first_ready`, `take_ready`), so one large feed holds up no other.
+(`first_ready`, `wait_until_ready`, `take_ready`), so one large feed holds up no other.
 
 Generic over what a fetch returns: `run_watch` hands in its fetch and its `tick` (the leases' renewal), and the
 tests hand in stand-ins. Every wait here wakes at least every `WAKE` seconds, so a round whose fetches all hang
@@ -231,6 +231,21 @@ def first_ready(futures: Sequence[Future[Any] | None], *, tick: Callable[[], obj
             timeout=WAKE if tick is not None else None,
             return_when=FIRST_COMPLETED,
         )
+        if tick is not None:
+            tick()
+
+
+def wait_until_ready(
+    futures: Sequence[Future[Any] | None], count: int, *, tick: Callable[[], object] | None = None
+) -> None:
+    """Return once at least `count` of `futures` are done (None: nothing to wait for, as if done), or all of them
+    when there are fewer, calling `tick` every `WAKE` seconds while it waits."""
+    count = min(count, len(futures))
+    while True:
+        waiting = [f for f in futures if f is not None and not f.done()]
+        if len(futures) - len(waiting) >= count:
+            return
+        wait(waiting, timeout=WAKE if tick is not None else None, return_when=FIRST_COMPLETED)
         if tick is not None:
             tick()
 
