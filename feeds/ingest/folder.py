@@ -16,8 +16,9 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -52,11 +53,10 @@ def _is_candidate_name(name: str) -> bool:
     the document is open), which would be rejected again at every scan; nor a rejection's note (`x.json.error.txt`)
     moved back from `rejected/` with its file, which would be published as a release."""
     lowered = name.lower()
-    return not (
-        name.startswith((".", "~$"))
-        or lowered.endswith((*_IN_PROGRESS_SUFFIXES, ERROR_NOTE))
-        or lowered in _SYSTEM_FILES
-    )
+    return not (name.startswith((".", "~$")) or lowered.endswith(_NOT_CANDIDATE_ENDINGS) or lowered in _SYSTEM_FILES)
+
+
+_NOT_CANDIDATE_ENDINGS = (*_IN_PROGRESS_SUFFIXES, ERROR_NOTE)
 
 
 def scan(folder: Path, *, recursive: bool = False, skipped: list[Path] | None = None) -> list[Path]:
@@ -72,10 +72,32 @@ def scan(folder: Path, *, recursive: bool = False, skipped: list[Path] | None = 
         return []
     forget_gone(_FOLDERS_SAID)
     folders: list[Path] = []
-    found = sorted(_walk(folder, "", recursive, folders), key=lambda item: (os.path.splitext(item[0])[0], item[0]))
+    found: list[str] = []
+    _walk(folder, "", recursive, folders, found)
     if skipped is not None:
         skipped += sorted(folders)
-    return [path for _, path in found]
+    # (each a name in `folder`, or a path in it: `images/arrival.jpg`; a Path made only now, once each, for the
+    # files kept: the names are sorted as str)
+    return [folder / name for name in in_scan_order(found)]
+
+
+def in_scan_order(names: list[str]) -> list[str]:
+    """`names` (paths relative to a scanned folder, each once) sorted as `scan` gives them: by the name without its
+    extension, then by the whole name. When no name holds a character that sorts before "." (a space, "-", "(")
+    nor a second ".", nor one before a "/", that is their plain order: each name's one "." then ends its stem (or
+    starts its base name, after a "/" where no stem ends), and sorts before whatever follows another name's same
+    stem there, as the end of that stem does. Told by two searches of the names joined, in C, rather than a key
+    built for each name (~10 k instructions a file in a drop folder of 10,000). Sorted in place, and returned."""
+    joined = "\0".join(names)
+    if _BEFORE_DOT.search(joined) is None and _OTHER_DOT.search(joined) is None:
+        names.sort()
+    else:
+        names.sort(key=lambda name: (os.path.splitext(name)[0], name))
+    return names
+
+
+_BEFORE_DOT = re.compile(r"[\x01-\x2d]")
+_OTHER_DOT = re.compile(r"\.[^\x00]*[./\\]")  # (a "\\" too: a separator where `os.sep` is one)
 
 
 def still_changing(
@@ -137,33 +159,35 @@ def forget_gone(said: set[str]) -> None:
         said.difference_update([p for p in said if not os.path.lexists(p)])
 
 
-def _walk(folder: Path, prefix: str, recursive: bool, skipped: list[Path]) -> Iterator[tuple[str, Path]]:
-    """(path relative to the scanned folder, path) of each candidate, the folders not read (not `recursive`) added
-    to `skipped`; the directory entry's own type is used, so most files need no `stat` of their own. Everything
-    that is not a folder is a candidate, symbolic links, dangling ones and pipes included: reading refuses them
-    (`unit_from_file`), so that they are moved to rejected/ with the reason rather than left in the drop folder
-    for ever without a word."""
+def _walk(folder: Path, prefix: str, recursive: bool, skipped: list[Path], found: list[str]) -> None:
+    """Add to `found` the path relative to the scanned folder of each candidate (its name, at the top), and to
+    `skipped` the folders not read (not `recursive`); the directory entry's own type is used, so most files need
+    no `stat` of their own. Everything that is not a folder is a candidate, symbolic links, dangling ones and
+    pipes included: reading refuses them (`unit_from_file`), so that they are moved to rejected/ with the reason
+    rather than left in the drop folder for ever without a word."""
     with os.scandir(folder) as it:
         for entry in it:
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name in (PROCESSED, REJECTED) or entry.name.startswith("."):
-                    continue
-                saved_page = entry.name.casefold().endswith("_files")
-                if saved_page and _page_beside(folder, entry.name):  # (read and moved with its page, never alone)
-                    continue
-                if recursive:
-                    yield from _walk(Path(entry.path), f"{prefix}{entry.name}{os.sep}", recursive, skipped)
-                    continue
-                pictures = None if saved_page else _pictures_only(entry.path)
-                if pictures is not None:  # (`images/`: read with the releases that show them)
-                    yield from ((f"{prefix}{entry.name}{os.sep}{name}", Path(entry.path, name)) for name in pictures)
-                    continue
-                skipped.append(Path(entry.path))
-                if entry.path not in _FOLDERS_SAID:  # once per process: the scan runs every minute
-                    _FOLDERS_SAID.add(entry.path)
-                    log.warning("%s", folder_note(Path(entry.path), folder), extra={"file": entry.path})
-            elif _is_candidate_name(entry.name):
-                yield f"{prefix}{entry.name}", folder / entry.name  # (cheaper than parsing `entry.path` again)
+            name = entry.name
+            if not entry.is_dir(follow_symlinks=False):
+                if _is_candidate_name(name):
+                    found.append(f"{prefix}{name}" if prefix else name)
+                continue
+            if name in (PROCESSED, REJECTED) or name.startswith("."):
+                continue
+            saved_page = name.casefold().endswith("_files")
+            if saved_page and _page_beside(folder, name):  # (read and moved with its page, never alone)
+                continue
+            if recursive:
+                _walk(Path(entry.path), f"{prefix}{name}{os.sep}", recursive, skipped, found)
+                continue
+            pictures = None if saved_page else _pictures_only(entry.path)
+            if pictures is not None:  # (`images/`: read with the releases that show them)
+                found += (f"{prefix}{name}{os.sep}{picture}" for picture in pictures)
+                continue
+            skipped.append(Path(entry.path))
+            if entry.path not in _FOLDERS_SAID:  # once per process: the scan runs every minute
+                _FOLDERS_SAID.add(entry.path)
+                log.warning("%s", folder_note(Path(entry.path), folder), extra={"file": entry.path})
 
 
 def _page_beside(folder: Path, name: str) -> bool:
