@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -68,3 +69,28 @@ def test_the_short_path_takes_only_utc_stamps_to_the_second_in_a_year_of_ours():
     assert [v for v in left if dates._utc_stamp(v) is not None] == []
     for value in left[:5]:  # still read, by the general path
         assert parse_date(value, LONDON) is not None
+
+
+@pytest.mark.parametrize("tz", [LONDON, ZoneInfo("America/New_York"), ZoneInfo("Pacific/Kiritimati")])
+def test_a_utc_stamp_is_read_as_the_same_datetime_and_never_a_clock_change_guess(tz):
+    """The short path's datetime is the one six `int`s made (its zone the `UTC` object itself), and a stamp, which
+    names its zone, is no guess: what the offsets a day either side and both readings say (`_other_reading`), also
+    for the hours the clocks go back and forward."""
+    nights = [
+        f"2026-{m}-{d}T{h}:30:00Z"
+        for m, d in (("03", "08"), ("03", "29"), ("10", "25"), ("11", "01"))
+        for h in ("00", "01", "02", "05", "06", "07")
+    ]
+    for value in [*stamps(2000), *nights]:
+        try:
+            when = parse_date(value, tz)
+        except ValueError:
+            continue
+        if dates._utc_stamp(value) is not None:
+            six = [int(value[a:b]) for a, b in ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))]
+            assert when == datetime(*six, tzinfo=UTC) and when.tzinfo is UTC, value
+        for latest in (False, True):
+            read = parse_date(value, tz, latest=latest)
+            assert dates.clock_change_guess(value, tz, read) is None
+            assert dates._other_reading(value, tz, read) is None, value
+            assert dates.clock_change_guess(value[:-1] + "+00:00", tz, read) is None, value

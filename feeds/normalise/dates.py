@@ -158,15 +158,9 @@ def _utc_stamp(value: str) -> datetime | None:
     if len(value) != 20 or _UTC_STAMP.fullmatch(value) is None:
         return None
     try:
-        return datetime(
-            int(value[:4]),
-            int(value[5:7]),
-            int(value[8:10]),
-            int(value[11:13]),
-            int(value[14:16]),
-            int(value[17:19]),
-            tzinfo=UTC,
-        )
+        # (`fromisoformat` reads this one form as six `int`s of its slices would, its `Z` as the `UTC` object, in
+        # C: ~2 k instructions against ~19 k; it refuses a field out of range as `datetime` does)
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
 
@@ -189,6 +183,10 @@ def clock_change_guess(value: str | datetime, tz: ZoneInfo, when: datetime) -> s
 
     Cheap for almost every date (the offsets a day either side of `when` are the same). Must not raise for a value
     `parse_date` read, nor refuse anything: the reading stands, this only says it was a guess."""
+    if type(value) is str and len(value) == 20 and _UTC_STAMP.fullmatch(value) is not None:
+        # (a `_UTC_STAMP` names its zone, so both readings of its wall time are one: no guess; told without the two
+        # look-ups of the offsets a day either side, ~13 k instructions for the date of nearly every release)
+        return None
     other = _other_reading(value, tz, when)
     if other is None:
         return None  # (a zone given, or a time the clocks showed once)
