@@ -59,6 +59,8 @@ def test_plain_addresses_skip_urljoin_and_others_do_not() -> None:
     plain = fastbase._PLAIN_ABSOLUTE.fullmatch
     assert plain("https://example.org/2026/11/story-1.html?utm=a;b&x=%20#top")
     assert plain("http://example.org:8080")
+    # (a "-" in a query or fragment is plain too: the class once ran "/-;" as a range, which left it out)
+    assert plain("https://example.org/a-b?utm-source=x-y#part-2")
     refused = (
         "HTTP://example.org/ http://example.org/a; http://example.org/? http://example.org/# http://[::1]/"
         " http://example.org/a\\b http:///example.org/ /relative tag:x,2005:y"

@@ -48,7 +48,7 @@ class Fallback(Exception):
 
 _PCHARS = r"A-Za-z0-9._~!$&'()*+,=:@%/-"
 _PLAIN_ABSOLUTE = re.compile(
-    rf"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:/[{_PCHARS}]*)?(?:\?[{_PCHARS};?]+)?(?:#[{_PCHARS};?#]+)?"
+    rf"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:/[{_PCHARS}]*)?(?:\?[;?{_PCHARS}]+)?(?:#[;?#{_PCHARS}]+)?"
 )
 """An absolute http(s) address that `urljoin` gives back as it is, whatever the base: a lower-case scheme (urljoin
 would lower-case another), a plain host, no `;` in its path (a trailing one would be dropped as empty parameters),
