@@ -5,7 +5,6 @@ it, one without a "[" or a "-" has no footnote marks or "-30" line; ASCII texts 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 from hypothesis import given, settings
@@ -14,10 +13,10 @@ from hypothesis import strategies as st
 from feeds.model import RawRelease
 from feeds.normalise import release as release_module
 from feeds.normalise import text as text_module
-from feeds.normalise.fields import readable_texts, without_soft_hyphens
+from feeds.normalise.fields import read_each_text, readable_texts
 from feeds.normalise.markdown import render_markdown
 from feeds.normalise.redirects import _REDIRECT, _unwrapped, unwrap_google_redirects
-from feeds.normalise.text import known_xml_safe, nfc, remembered_xml_safe, windows_1252_controls, xml_safe
+from feeds.normalise.text import known_xml_safe, remembered_xml_safe, xml_safe
 
 _PROSE = ["word", "Word", " ", "\n", "\n\n", ".", "a@b.example", "www.example.org/x", "http://example.org/?q=1"]
 _OTHER = ["<", "&", "\x00", "\x0b", "\x1f", "\ufffe", "\t", "\r", "é", "\u2028", "# ", "- ", "1. ", "  ", "*", "["]
@@ -127,33 +126,6 @@ def _without_ends_searching(body_html: str, body_text: str) -> tuple[str, str]:
     return (html, text) if text else (body_html, body_text)
 
 
-def _readable_texts_reading_each(raw: RawRelease) -> RawRelease:
-    """`fields.readable_texts` as it was: each text read, ASCII or not."""
-
-    def read(text: str) -> str:
-        return nfc(windows_1252_controls(without_soft_hyphens(text)))
-
-    read_body = read if raw.body_format != "html" else lambda text: nfc(windows_1252_controls(text))
-    texts = (raw.title, raw.summary, raw.organisation, raw.withdrawn_note, raw.change_note)
-    if (
-        all(t is None or read(t) is t for t in texts)
-        and (raw.body is None or read_body(raw.body) is raw.body)
-        and all(read(t) is t for t in (*raw.topics, *(note for _, note in raw.changes)))
-    ):
-        return raw
-    return dataclasses.replace(
-        raw,
-        title=None if raw.title is None else read(raw.title),
-        body=None if raw.body is None else read_body(raw.body),
-        summary=None if raw.summary is None else read(raw.summary),
-        organisation=None if raw.organisation is None else read(raw.organisation),
-        withdrawn_note=None if raw.withdrawn_note is None else read(raw.withdrawn_note),
-        change_note=None if raw.change_note is None else read(raw.change_note),
-        topics=tuple(map(read, raw.topics)),
-        changes=tuple((at, read(note)) for at, note in raw.changes),
-    )
-
-
 _READ = st.lists(st.sampled_from(["a", " ", "\u00ad", "\x92", "e\u0301", "é", "&shy;", "\n"]), max_size=8).map("".join)
 
 
@@ -179,6 +151,6 @@ def test_readable_texts_as_when_each_text_was_read(texts, topics, notes, body_fo
         changes=tuple(("2026-11-02T09:30:00Z", note) for note in notes),
         body_format=body_format,
     )
-    expected = _readable_texts_reading_each(raw)
+    expected = read_each_text(raw)
     got = readable_texts(raw)
     assert got == expected and (got is raw) == (expected is raw)
