@@ -56,6 +56,8 @@ def test_the_export_declares_our_namespace_once_and_writes_no_attribute_of_ours_
     assert root.nsmap == {"feeds": FEEDS_NAMESPACE}
     assert data.splitlines()[1] == f'<opml xmlns:feeds="{FEEDS_NAMESPACE}" version="2.0">'.encode()
     outlines = list(root.iter("outline"))
+    feeds = [o for o in outlines if o.get("xmlUrl")]
+    assert feeds and all(o.get("title") for o in feeds), "a feed's outline has a title (its URL when it has none)"
     for outline in outlines:
         for name in outline.attrib:
             qname = etree.QName(name)

@@ -49,11 +49,12 @@ def export_opml(app: App) -> bytes:
             if path[:depth] not in folders:
                 folders[path[:depth]] = etree.SubElement(folders[path[: depth - 1]], "outline", text=path[depth - 1])
         parent = folders[path]
-        attrs = {"type": "rss", "text": f.title or f.url, "xmlUrl": f.url}  # (an outline's text must not be empty)
-        if f.title:
-            attrs["title"] = f.title
-            if not f.title_given:  # (imported as the feed's own, kept current there too)
-                attrs[OWN_TITLE_ATTRIBUTE] = "true"
+        # (an outline's text must not be empty, and a feed's outline has a `title` (the W3C validator warns of one
+        # without): a feed with no title is named by its URL, which `watch import` reads as no title)
+        name = f.title or f.url
+        attrs = {"type": "rss", "text": name, "xmlUrl": f.url, "title": name}
+        if f.title and not f.title_given:  # (imported as the feed's own, kept current there too)
+            attrs[OWN_TITLE_ATTRIBUTE] = "true"
         if f.tags:
             attrs["category"] = ",".join(f.tags)
         # Always, so that an import elsewhere gives the same schedule whatever that installation's default is
