@@ -47,6 +47,10 @@ _SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini"})
 """What Windows Explorer writes into a shared folder by itself (lowercase)."""
 
 
+_NOT_CANDIDATE_ENDINGS = (*_IN_PROGRESS_SUFFIXES, ERROR_NOTE)
+"""The endings of names that are no candidates (lowercase): files being written, and rejections' notes."""
+
+
 def _is_candidate_name(name: str) -> bool:
     """Not a file being written (`.tmp`, `.part`, a dot-file…), nor one that an operating system or an office suite
     keeps in the folder by itself: Explorer's `Thumbs.db` and `desktop.ini`, Word's owner file `~$name.docx` (while
@@ -54,9 +58,6 @@ def _is_candidate_name(name: str) -> bool:
     moved back from `rejected/` with its file, which would be published as a release."""
     lowered = name.lower()
     return not (name.startswith((".", "~$")) or lowered.endswith(_NOT_CANDIDATE_ENDINGS) or lowered in _SYSTEM_FILES)
-
-
-_NOT_CANDIDATE_ENDINGS = (*_IN_PROGRESS_SUFFIXES, ERROR_NOTE)
 
 
 def scan(folder: Path, *, recursive: bool = False, skipped: list[Path] | None = None) -> list[Path]:

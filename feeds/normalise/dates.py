@@ -155,7 +155,7 @@ def _utc_stamp(value: str) -> datetime | None:
     """The date of `value` when it is a `_UTC_STAMP` (the form nearly every pushed or exported release is dated in),
     read without the general path, which reads it the same (tests compare them); else None, and for a field out of
     range (24:00, a 30 February), which the general path reads or names."""
-    if len(value) != 20 or _UTC_STAMP.fullmatch(value) is None:
+    if not _is_utc_stamp(value):
         return None
     try:
         # (`fromisoformat` reads this one form as six `int`s of its slices would, its `Z` as the `UTC` object, in
@@ -163,6 +163,11 @@ def _utc_stamp(value: str) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+def _is_utc_stamp(value: str) -> bool:
+    """Whether `value` is a `_UTC_STAMP` (its length first: most other dates are told by it alone)."""
+    return len(value) == 20 and _UTC_STAMP.fullmatch(value) is not None
 
 
 YEARS = range(1900, 2200)
@@ -183,7 +188,7 @@ def clock_change_guess(value: str | datetime, tz: ZoneInfo, when: datetime) -> s
 
     Cheap for almost every date (the offsets a day either side of `when` are the same). Must not raise for a value
     `parse_date` read, nor refuse anything: the reading stands, this only says it was a guess."""
-    if type(value) is str and len(value) == 20 and _UTC_STAMP.fullmatch(value) is not None:
+    if type(value) is str and _is_utc_stamp(value):
         # (a `_UTC_STAMP` names its zone, so both readings of its wall time are one: no guess; told without the two
         # look-ups of the offsets a day either side, ~13 k instructions for the date of nearly every release)
         return None
