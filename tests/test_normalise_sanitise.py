@@ -602,3 +602,16 @@ def test_a_quotations_relative_source_is_resolved_like_a_link() -> None:
         '<blockquote cite="https://example.gov/base/dir/rel/cite?a=1&amp;b=2">q</blockquote>'
     )
     assert sanitise_html('<q cite="/statement">q</q>', base) == '<q cite="https://example.gov/statement">q</q>'
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ("<pre></p>\n\n\n\n", "<pre></pre>"),  # (found by the property test above: left half-dropped before)
+        ("<pre>" + "\n" * 9 + "x\n\ny</pre>", "<pre>x\n\ny</pre>"),
+        ("<pre><code>\n\nx</code></pre>", "<pre><code>\n\nx</code></pre>"),  # (not the <pre>'s own first text)
+    ],
+)
+def test_a_pre_s_first_line_breaks_are_dropped_at_once_so_cleaning_again_changes_nothing(markup, expected):
+    assert sanitise_html(markup) == expected
+    assert sanitise_html(expected) == expected

@@ -91,6 +91,10 @@ _CITE_NOT_HTTP = re.compile(rf'({IN_TAG}) cite="(?!(?:https?:)?//|/|\.|[^":]*(?:
 _FRAGMENT_LINK = re.compile(rf'<a({NH3_ATTRS}?) href="#[^"]*"')
 _LEADING = re.compile(r"\A[\s\ufeff]+")
 _EMPTY_BLOCK = re.compile(rf"<(p|h[2-6]){NH3_ATTRS}>(?:\s|&nbsp;|<br{NH3_ATTRS}>)*</\1>")
+_PRE_FIRST_BREAKS = re.compile(rf"(<pre{NH3_ATTRS}>)\n+")
+"""The line breaks a <pre>'s text begins with, in nh3's output: each parse drops the first one (HTML §13.2.6.4.7)
+and nh3 writes the rest, so cleaning again would drop them one a pass; dropped at once, the output is a fixed point
+whatever their number (more than the passes `sanitise_html` makes were left half-dropped)."""
 
 # An href or src value in nh3's output (attribute values double-quoted) that may be relative: anything but an
 # allowed absolute scheme. A false alarm (such text in a paragraph) only costs a second cleaning.
@@ -325,6 +329,8 @@ def _clean_once(html: str, base: str | None) -> str:
     if "<a " in cleaned:
         cleaned = _A_WITHOUT_HREF.sub(_unlinked, cleaned)
     cleaned = _EMPTY_BLOCK.sub("", cleaned)
+    if "<pre" in cleaned:
+        cleaned = _PRE_FIRST_BREAKS.sub(r"\1", cleaned)
     # (a byte order mark left first, once a link before it is gone, is dropped by the next parse: dropped now, so
     # that the output is a fixed point)
     return _LEADING.sub("", cleaned).rstrip()
